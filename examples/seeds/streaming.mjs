@@ -1,0 +1,72 @@
+import OpenAI from "openai";
+import process from 'process';
+
+const openai = new OpenAI({
+    // 若沒有配置環境變數,請用百鍊API Key將下行替換為:apiKey: "sk-xxx",
+    apiKey: process.env.DASHSCOPE_API_KEY,
+    baseURL: "https://dashscope-intl.aliyuncs.com/api/v2/apps/protocols/compatible-mode/v1"
+});
+
+async function main() {
+    const stream = await openai.responses.create({
+        model: "qwen3.5-plus",
+        input: [
+            {
+                role: "user",
+                content: [
+                    { type: "input_text", text: "找與這張圖相似風格的風景圖" },
+                    // 請將 image_url 替換為實際的圖片公網 URL
+                    { type: "input_image", image_url: "https://img.alicdn.com/imgextra/i4/O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png" }
+                ]
+            }
+        ],
+        tools: [{ type: "image_search" }],
+        stream: true
+    });
+
+    for await (const event of stream) {
+        // 工具調用開始
+        if (event.type === "response.output_item.added") {
+            if (event.item.type === "image_search_call") {
+                console.log("[工具調用] 圖搜圖搜尋中...");
+            }
+        }
+        // 工具調用完成,解析並展示搜尋到的圖片列表
+        else if (event.type === "response.output_item.done") {
+            if (event.item && event.item.type === "image_search_call") {
+                console.log(`[工具調用] 圖搜圖完成 (status: ${event.item.status})`);
+                if (event.item.output) {
+                    const images = JSON.parse(event.item.output);
+                    console.log(`  搜尋到 ${images.length} 張圖片:`);
+                    images.slice(0, 5).forEach(img => {
+                        console.log(`  [${img.index}] ${img.title}`);
+                        console.log(`      ${img.url}`);
+                    });
+                    if (images.length > 5) {
+                        console.log(`  ... 共 ${images.length} 張圖片`);
+                    }
+                }
+            }
+        }
+        // 模型回複開始
+        else if (event.type === "response.content_part.added") {
+            console.log(`\n[模型回複]`);
+        }
+        // 流式文本輸出
+        else if (event.type === "response.output_text.delta") {
+            process.stdout.write(event.delta);
+        }
+        // 響應完成,輸出用量
+        else if (event.type === "response.completed") {
+            const usage = event.response.usage;
+            console.log(`\n\n[Token 用量] 輸入: ${usage.input_tokens}, 輸出: ${usage.output_tokens}, 合計: ${usage.total_tokens}`);
+            if (usage && usage.x_tools) {
+                for (const [toolName, info] of Object.entries(usage.x_tools)) {
+                    console.log(`[工具統計] ${toolName} 調用次數: ${info.count || 0}`);
+                }
+            }
+        }
+    }
+}
+
+main();

@@ -1,0 +1,216 @@
+"""The aiohttp application: routes, authentication, error shaping and the access log."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from .config import Framing, MockConfig
+from .errors import RequestError, error_body
+from .request import decode_body, parse_request
+from .scenarios import SCENARIOS, Context, get_scenario
+from .sse import SSEEncoder, dumps, emit
+from .synth import IdSource
+
+__all__ = ["CONFIG_KEY", "RESPONSES_PATHS", "create_app"]
+
+log = logging.getLogger("mockserver.access")
+errlog = logging.getLogger("mockserver")
+
+#: The documented paths: the seeds' (legacy) one, the newer one [S3,S4], and OpenAI's.
+RESPONSES_PATHS = (
+    "/api/v2/apps/protocols/compatible-mode/v1/responses",
+    "/compatible-mode/v1/responses",
+    "/v1/responses",
+)
+CONFIG_KEY = web.AppKey("config", MockConfig)
+_ENCODERS_KEY = web.AppKey("encoders", dict)
+_FRAMINGS: tuple[Framing, ...] = ("dashscope", "openai")
+_JSON_TYPES = ("application/json",)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _request_id(request: web.Request) -> str:
+    rid: str | None = request.get("request_id")
+    if rid is None:
+        rid = str(uuid.uuid4())
+        request["request_id"] = rid
+    return rid
+
+
+def _json_error(request: web.Request, status: int, code: str, message: str,
+                headers: dict[str, str] | None = None) -> web.Response:
+    rid = _request_id(request)
+    return web.Response(
+        body=dumps(error_body(rid, code, message)),
+        status=status,
+        headers={"x-request-id": rid, **(headers or {})},
+        content_type="application/json",
+    )
+
+
+_HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooLarge"}
+
+
+@web.middleware
+async def _errors_and_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer gets the flat error shape, an ``x-request-id``, and one log line."""
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except RequestError as exc:
+        response = _json_error(request, exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status == 405:
+            message = f"Method {request.method} is not allowed on {request.path}; use POST."
+        elif exc.status == 404:
+            message = f"No such path: {request.path}. POST to {RESPONSES_PATHS[0]}."
+        else:
+            message = exc.reason
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        code = _HTTP_CODES.get(exc.status, "InvalidParameter")
+        response = _json_error(request, exc.status, code, message, headers)
+    except Exception:  # a bug in the mock: log it here, never send a traceback
+        errlog.exception("unhandled error for %s %s", request.method, request.path)
+        response = _json_error(request, 500, "InternalError", "The mock server failed; see its log.")
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "%s %s scenario=%s status=%d %.1fms",
+            request.method,
+            request.path,
+            request.get("scenario", "-"),
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+    return response
+
+
+def _header(request: web.Request, name: str) -> str | None:
+    value = request.headers.get(name)
+    return value.strip() if value is not None else None
+
+
+def _float_header(request: web.Request, name: str, default: float) -> float:
+    raw = _header(request, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1000:
+        raise RequestError(400, "InvalidParameter", f"{name} must be a number from 0 to 1000, got {raw!r}.")
+    return value
+
+
+def _int_header(request: web.Request, name: str, default: int) -> int:
+    raw = _header(request, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RequestError(400, "InvalidParameter", f"{name} must be an integer, got {raw!r}.") from None
+
+
+def _authenticate(request: web.Request, config: MockConfig) -> None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, key = auth.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key or (config.api_key is not None and key != config.api_key):
+        raise RequestError(401, "InvalidApiKey", "Invalid API-key provided.")
+
+
+async def _read_body(request: web.Request, config: MockConfig) -> bytes:
+    ctype = request.content_type
+    if ctype not in _JSON_TYPES and not ctype.endswith("+json"):
+        raise RequestError(
+            415, "InvalidParameter", f"Content-Type must be application/json, got {ctype!r}."
+        )
+    if request.content_length is not None and request.content_length > config.max_body_bytes:
+        raise RequestError(
+            413,
+            "RequestEntityTooLarge",
+            f"The request body is {request.content_length} bytes; the limit is {config.max_body_bytes}.",
+        )
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise RequestError(
+            413, "RequestEntityTooLarge", f"The request body exceeds {config.max_body_bytes} bytes."
+        ) from None
+
+
+async def handle_responses(request: web.Request) -> web.StreamResponse:
+    """``POST …/responses``: authenticate, check, pick the scenario, answer."""
+    config = request.app[CONFIG_KEY]
+    rid = _request_id(request)
+    _authenticate(request, config)
+    raw = await _read_body(request, config)
+    body = decode_body(raw)
+    scenario = get_scenario(_header(request, "X-Mock-Scenario") or config.scenario)
+    request["scenario"] = scenario.name
+    speed = _float_header(request, "X-Mock-Speed", config.speed)
+    seed = _int_header(request, "X-Mock-Seed", config.seed)
+    framing = _header(request, "X-Mock-Framing") or config.framing
+    if framing not in _FRAMINGS:
+        raise RequestError(400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}.")
+    oss = (_header(request, "X-DashScope-OssResourceResolve") or "").lower() == "enable"
+    search = parse_request(body, config, oss_resolve=oss)
+    key = None
+    if config.fixed_ids:
+        key = hashlib.sha256(b"%d\x00" % seed + raw).hexdigest()
+    created_at = config.created_at if config.created_at is not None else int(time.time())
+    ctx = Context(search, config, seed, IdSource(key), created_at, rid)
+    reply = scenario.build(ctx)
+    return await emit(
+        request,
+        reply,
+        stream=search.stream,
+        headers={"x-request-id": rid},
+        encoder=request.app[_ENCODERS_KEY][framing],
+        delta_chars=config.delta_chars,
+        speed=speed,
+        done=config.done_sentinel,
+    )
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    """``GET /__admin/health``: 200 once the server answers."""
+    return web.json_response({"status": "ok"}, headers={"x-request-id": _request_id(request)})
+
+
+async def handle_scenarios(request: web.Request) -> web.Response:
+    """``GET /__admin/scenarios``: the catalogue, and which one is the server's default."""
+    config = request.app[CONFIG_KEY]
+    listing: dict[str, Any] = {
+        "default": config.scenario,
+        "scenarios": [{"name": s.name, "description": s.description} for s in SCENARIOS.values()],
+    }
+    return web.json_response(listing, headers={"x-request-id": _request_id(request)})
+
+
+def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Application:
+    """Build the mock's aiohttp application.
+
+    ``overrides`` replace fields of ``config`` (e.g. ``create_app(scenario="zero_results")``).
+    An unknown default scenario is refused here, not on the first request.
+    """
+    config = replace(config or MockConfig(), **overrides)
+    get_scenario(config.scenario)
+    app = web.Application(middlewares=[_errors_and_log], client_max_size=config.max_body_bytes)
+    app[CONFIG_KEY] = config
+    app[_ENCODERS_KEY] = {f: SSEEncoder(f, status_comment=config.status_comment) for f in _FRAMINGS}
+    for path in RESPONSES_PATHS:
+        app.router.add_post(path, handle_responses)
+    app.router.add_get("/__admin/health", handle_health)
+    app.router.add_get("/__admin/scenarios", handle_scenarios)
+    return app
