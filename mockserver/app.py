@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -38,17 +40,23 @@ _JSON_TYPES = ("application/json",)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _request_id(request: web.Request) -> str:
-    rid: str | None = request.get("request_id")
-    if rid is None:
-        rid = str(uuid.uuid4())
-        request["request_id"] = rid
-    return rid
+@dataclass(slots=True)
+class _Trace:
+    """Per-request facts shared by the handler and the middleware (one per task)."""
+
+    request_id: str
+    scenario: str = "-"
 
 
-def _json_error(request: web.Request, status: int, code: str, message: str,
-                headers: dict[str, str] | None = None) -> web.Response:
-    rid = _request_id(request)
+_TRACE: ContextVar[_Trace] = ContextVar("mockserver_trace")
+
+
+def _request_id() -> str:
+    return _TRACE.get().request_id
+
+
+def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    rid = _request_id()
     return web.Response(
         body=dumps(error_body(rid, code, message)),
         status=status,
@@ -64,10 +72,12 @@ _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooL
 async def _errors_and_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every answer gets the flat error shape, an ``x-request-id``, and one log line."""
     started = time.perf_counter()
+    trace = _Trace(str(uuid.uuid4()))
+    _TRACE.set(trace)
     try:
         response = await handler(request)
     except RequestError as exc:
-        response = _json_error(request, exc.status, exc.code, exc.message, exc.headers)
+        response = _json_error(exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:
         if exc.status == 405:
             message = f"Method {request.method} is not allowed on {request.path}; use POST."
@@ -77,16 +87,16 @@ async def _errors_and_log(request: web.Request, handler: Handler) -> web.StreamR
             message = exc.reason
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         code = _HTTP_CODES.get(exc.status, "InvalidParameter")
-        response = _json_error(request, exc.status, code, message, headers)
+        response = _json_error(exc.status, code, message, headers)
     except Exception:  # a bug in the mock: log it here, never send a traceback
         errlog.exception("unhandled error for %s %s", request.method, request.path)
-        response = _json_error(request, 500, "InternalError", "The mock server failed; see its log.")
+        response = _json_error(500, "InternalError", "The mock server failed; see its log.")
     if log.isEnabledFor(logging.INFO):
         log.info(
             "%s %s scenario=%s status=%d %.1fms",
             request.method,
             request.path,
-            request.get("scenario", "-"),
+            trace.scenario,
             response.status,
             (time.perf_counter() - started) * 1000,
         )
@@ -152,12 +162,12 @@ async def _read_body(request: web.Request, config: MockConfig) -> bytes:
 async def handle_responses(request: web.Request) -> web.StreamResponse:
     """``POST …/responses``: authenticate, check, pick the scenario, answer."""
     config = request.app[CONFIG_KEY]
-    rid = _request_id(request)
+    rid = _request_id()
     _authenticate(request, config)
     raw = await _read_body(request, config)
     body = decode_body(raw)
     scenario = get_scenario(_header(request, "X-Mock-Scenario") or config.scenario)
-    request["scenario"] = scenario.name
+    _TRACE.get().scenario = scenario.name
     speed = _float_header(request, "X-Mock-Speed", config.speed)
     seed = _int_header(request, "X-Mock-Seed", config.seed)
     framing = _header(request, "X-Mock-Framing") or config.framing
@@ -167,7 +177,9 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     search = parse_request(body, config, oss_resolve=oss)
     key = None
     if config.fixed_ids:
-        key = hashlib.sha256(b"%d\x00" % seed + raw).hexdigest()
+        # The same request gets the same ids in both modes: the stream flag is left out.
+        canonical = json.dumps({k: v for k, v in body.items() if k != "stream"}, sort_keys=True)
+        key = hashlib.sha256(f"{seed}\x00{canonical}".encode()).hexdigest()
     created_at = config.created_at if config.created_at is not None else int(time.time())
     ctx = Context(search, config, seed, IdSource(key), created_at, rid)
     reply = scenario.build(ctx)
@@ -185,7 +197,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
 
 async def handle_health(request: web.Request) -> web.Response:
     """``GET /__admin/health``: 200 once the server answers."""
-    return web.json_response({"status": "ok"}, headers={"x-request-id": _request_id(request)})
+    return web.json_response({"status": "ok"}, headers={"x-request-id": _request_id()})
 
 
 async def handle_scenarios(request: web.Request) -> web.Response:
@@ -195,7 +207,7 @@ async def handle_scenarios(request: web.Request) -> web.Response:
         "default": config.scenario,
         "scenarios": [{"name": s.name, "description": s.description} for s in SCENARIOS.values()],
     }
-    return web.json_response(listing, headers={"x-request-id": _request_id(request)})
+    return web.json_response(listing, headers={"x-request-id": _request_id()})
 
 
 def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Application:

@@ -1,0 +1,102 @@
+"""Helpers shared by the tests: request bodies, a mock in a thread, stream decoding."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from aiohttp import web
+
+from client import SSEDecoder, SSEEvent
+from mockserver import create_app
+
+SEED_IMAGE = "https://img.alicdn.com/imgextra/i4/O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png"
+LEGACY_PATH = "/api/v2/apps/protocols/compatible-mode/v1/responses"
+AUTH = {"Authorization": "Bearer sk-test-0000"}
+
+
+def search_body(
+    images: Sequence[str] = (SEED_IMAGE,),
+    text: str | None = "Find landscape images in a similar style",
+    *,
+    stream: bool | None = None,
+    model: str = "qwen3.5-plus",
+    tools: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A request body shaped like the seed pages' example."""
+    content: list[dict[str, Any]] = []
+    if text is not None:
+        content.append({"type": "input_text", "text": text})
+    content.extend({"type": "input_image", "image_url": url} for url in images)
+    body: dict[str, Any] = {
+        "model": model,
+        "input": [{"role": "user", "content": content}],
+        "tools": [{"type": "image_search"}] if tools is None else tools,
+        **extra,
+    }
+    if stream is not None:
+        body["stream"] = stream
+    return body
+
+
+def decode_events(raw: bytes) -> list[SSEEvent]:
+    """All SSE events of a complete stream body."""
+    decoder = SSEDecoder()
+    return decoder.feed(raw) + decoder.flush()
+
+
+def event_payloads(raw: bytes) -> list[dict[str, Any]]:
+    """The JSON payloads of a complete stream body, ``[DONE]`` excluded."""
+    return [json.loads(e.data) for e in decode_events(raw) if e.data != "[DONE]"]
+
+
+class ThreadedMock:
+    """The mock running in its own thread and loop, for synchronous clients (the OpenAI SDK)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What the seed pages put in ``base_url``, pointed at this server."""
+        return self.root + LEGACY_PATH.removesuffix("/responses")
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+
+    async def _start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@contextmanager
+def threaded_mock(**config: Any) -> Iterator[ThreadedMock]:
+    """Run ``create_app(**config)`` on 127.0.0.1:0 in a thread; stop it on exit."""
+    server = ThreadedMock(create_app(**config))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
