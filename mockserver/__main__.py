@@ -79,7 +79,10 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 async def serve(config: MockConfig, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM, printing the base URL once listening."""
-    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False)
+    # A client that leaves cancels its handler at once: a stalled stream holds nothing.
+    runner = web.AppRunner(
+        create_app(config), access_log=None, handle_signals=False, handler_cancellation=True
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -81,7 +81,7 @@ def stream_frames(
     delay = reply.gap * speed
     broken = None if reply.malformed_at is None else int(len(events) * reply.malformed_at)
     frames = [
-        Frame(encoder.encode(e, _broken(dumps(e)) if n == broken else None), delay)
+        Frame(encoder.encode(e, _broken(dumps(e)) if n == broken else None), delay if n else 0.0)
         for n, e in enumerate(events)
     ]
     if reply.cut_at is not None:

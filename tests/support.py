@@ -62,7 +62,7 @@ class ThreadedMock:
         self.app = app
         self.loop = asyncio.new_event_loop()
         self.port = 0
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, handler_cancellation=True)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     @property
