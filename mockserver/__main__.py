@@ -28,7 +28,9 @@ def _speed(text: str) -> float:
 
 def _scenario(text: str) -> str:
     if text not in SCENARIOS:
-        raise argparse.ArgumentTypeError(f"unknown scenario {text!r}; valid: {', '.join(SCENARIOS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {text!r}; valid: {', '.join(SCENARIOS)}"
+        )
     return text
 
 
@@ -40,20 +42,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the mock server (the default command)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
-    serve.add_argument("--scenario", type=_scenario, default="default", help="scenario for requests that name none")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (0 picks a free one; default 8000)"
+    )
+    serve.add_argument(
+        "--scenario", type=_scenario, default="default", help="scenario for requests that name none"
+    )
     serve.add_argument("--api-key", help="accept only this API key (default: any non-empty key)")
-    serve.add_argument("--seed", type=int, default=0, help="seed of the synthesized results (default 0)")
-    serve.add_argument("--speed", type=_speed, default=1.0, help="factor on scripted delays (0 = none)")
-    serve.add_argument("--fixed-ids", action="store_true", help="derive ids from the request (snapshot tests)")
+    serve.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthesized results (default 0)"
+    )
+    serve.add_argument(
+        "--speed", type=_speed, default=1.0, help="factor on scripted delays (0 = none)"
+    )
+    serve.add_argument(
+        "--fixed-ids", action="store_true", help="derive ids from the request (snapshot tests)"
+    )
     serve.add_argument("--created-at", type=int, help="fixed created_at timestamp (snapshot tests)")
-    serve.add_argument("--framing", choices=("dashscope", "openai"), default="dashscope",
-                       help="SSE framing: DashScope's documented one, or OpenAI's")
-    serve.add_argument("--done", action="store_true", help="send data: [DONE] after the terminal event")
-    serve.add_argument("--no-status-comment", action="store_true", help="omit the :HTTP_STATUS/200 lines")
-    serve.add_argument("--models", help="comma-separated models accepted with image_search "
-                       "(default: the eight documented ones)")
+    serve.add_argument(
+        "--framing",
+        choices=("dashscope", "openai"),
+        default="dashscope",
+        help="SSE framing: DashScope's documented one, or OpenAI's",
+    )
+    serve.add_argument(
+        "--done", action="store_true", help="send data: [DONE] after the terminal event"
+    )
+    serve.add_argument(
+        "--no-status-comment", action="store_true", help="omit the :HTTP_STATUS/200 lines"
+    )
+    serve.add_argument(
+        "--models",
+        help="comma-separated models accepted with image_search "
+        "(default: the eight documented ones)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     sub.add_parser("scenarios", help="list the scenarios")
     return parser
@@ -107,7 +132,7 @@ async def serve(config: MockConfig, host: str, port: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``imgsearch-mock``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")
     args = build_parser().parse_args(argv)
     if args.command == "scenarios":
@@ -120,7 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(serve(_config(args), args.host, args.port))
     except OSError as exc:
-        print(f"imgsearch-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"imgsearch-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

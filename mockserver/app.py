@@ -55,7 +55,9 @@ def _request_id() -> str:
     return _TRACE.get().request_id
 
 
-def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _json_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     rid = _request_id()
     return web.Response(
         body=dumps(error_body(rid, code, message)),
@@ -117,7 +119,9 @@ def _float_header(request: web.Request, name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value <= 1000:
-        raise RequestError(400, "InvalidParameter", f"{name} must be a number from 0 to 1000, got {raw!r}.")
+        raise RequestError(
+            400, "InvalidParameter", f"{name} must be a number from 0 to 1000, got {raw!r}."
+        )
     return value
 
 
@@ -128,14 +132,20 @@ def _int_header(request: web.Request, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise RequestError(400, "InvalidParameter", f"{name} must be an integer, got {raw!r}.") from None
+        raise RequestError(
+            400, "InvalidParameter", f"{name} must be an integer, got {raw!r}."
+        ) from None
 
 
 def _authenticate(request: web.Request, config: MockConfig) -> None:
     auth = request.headers.get("Authorization", "")
     scheme, _, key = auth.partition(" ")
     key = key.strip()
-    if scheme.lower() != "bearer" or not key or (config.api_key is not None and key != config.api_key):
+    if (
+        scheme.lower() != "bearer"
+        or not key
+        or (config.api_key is not None and key != config.api_key)
+    ):
         raise RequestError(401, "InvalidApiKey", "Invalid API-key provided.")
 
 
@@ -149,7 +159,8 @@ async def _read_body(request: web.Request, config: MockConfig) -> bytes:
         raise RequestError(
             413,
             "RequestEntityTooLarge",
-            f"The request body is {request.content_length} bytes; the limit is {config.max_body_bytes}.",
+            f"The request body is {request.content_length} bytes; "
+            f"the limit is {config.max_body_bytes}.",
         )
     try:
         return await request.read()
@@ -172,7 +183,9 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     seed = _int_header(request, "X-Mock-Seed", config.seed)
     framing = _header(request, "X-Mock-Framing") or config.framing
     if framing not in _FRAMINGS:
-        raise RequestError(400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}.")
+        raise RequestError(
+            400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
+        )
     oss = (_header(request, "X-DashScope-OssResourceResolve") or "").lower() == "enable"
     search = parse_request(body, config, oss_resolve=oss)
     key = None

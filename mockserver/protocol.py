@@ -78,17 +78,43 @@ def _reasoning_events(item: dict[str, Any], index: int, size: int) -> Iterator[d
 
 def _message_events(item: dict[str, Any], index: int, size: int) -> Iterator[dict[str, Any]]:
     item_id = item["id"]
-    opened = {"id": item_id, "content": [], "role": "assistant", "status": "in_progress", "type": "message"}
+    opened = {
+        "id": item_id,
+        "content": [],
+        "role": "assistant",
+        "status": "in_progress",
+        "type": "message",
+    }
     yield {"item": opened, "output_index": index, "type": "response.output_item.added"}
     for c, part in enumerate(item.get("content", [])):
         where = {"content_index": c, "item_id": item_id}
         if part.get("type") != "output_text":
-            yield {**where, "output_index": index, "part": part, "type": "response.content_part.added"}
-            yield {**where, "output_index": index, "part": part, "type": "response.content_part.done"}
+            yield {
+                **where,
+                "output_index": index,
+                "part": part,
+                "type": "response.content_part.added",
+            }
+            yield {
+                **where,
+                "output_index": index,
+                "part": part,
+                "type": "response.content_part.done",
+            }
             continue
         text = part.get("text", "")
-        empty = {"annotations": [], "text": "", "type": "output_text", "logprobs": None}
-        full = {"annotations": part.get("annotations", []), "text": text, "type": "output_text", "logprobs": None}
+        empty: dict[str, Any] = {
+            "annotations": [],
+            "text": "",
+            "type": "output_text",
+            "logprobs": None,
+        }
+        full = {
+            "annotations": part.get("annotations", []),
+            "text": text,
+            "type": "output_text",
+            "logprobs": None,
+        }
         yield {**where, "output_index": index, "part": empty, "type": "response.content_part.added"}
         for piece in split_text(text, size):
             yield {
@@ -99,7 +125,13 @@ def _message_events(item: dict[str, Any], index: int, size: int) -> Iterator[dic
                 "output_index": index,
                 "type": "response.output_text.delta",
             }
-        yield {**where, "logprobs": [], "output_index": index, "text": text, "type": "response.output_text.done"}
+        yield {
+            **where,
+            "logprobs": [],
+            "output_index": index,
+            "text": text,
+            "type": "response.output_text.done",
+        }
         yield {**where, "output_index": index, "part": full, "type": "response.content_part.done"}
     yield {"item": item, "output_index": index, "type": "response.output_item.done"}
 
@@ -123,5 +155,5 @@ def response_from_events(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     terminal = set(TERMINAL_EVENTS.values())
     for event in events:
         if event.get("type") in terminal:
-            return copy.deepcopy(event["response"])  # type: ignore[no-any-return]
+            return copy.deepcopy(event["response"])
     raise ValueError("the stream has no terminal event (response.completed/failed/incomplete)")

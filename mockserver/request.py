@@ -91,7 +91,8 @@ def decode_body(raw: bytes) -> dict[str, Any]:
         raise invalid(f"The request body is nested deeper than {MAX_DEPTH} levels.") from None
     except json.JSONDecodeError as exc:
         raise invalid(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            f"The request body is not valid JSON: {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}."
         ) from None
     if not isinstance(body, dict):
         raise invalid(f"The request body must be a JSON object, not {_kind(body)}.")
@@ -247,14 +248,18 @@ def _input(value: Any, oss_resolve: bool) -> tuple[list[str], str]:
                 raise _wrong_type(ppath, "an object", part)
             kind = part.get("type")
             if not isinstance(kind, str):
-                raise _missing(f"{ppath}.type") if kind is None else _wrong_type(
-                    f"{ppath}.type", "a string", kind
+                raise (
+                    _missing(f"{ppath}.type")
+                    if kind is None
+                    else _wrong_type(f"{ppath}.type", "a string", kind)
                 )
             if kind == "input_text":
                 text = part.get("text")
                 if not isinstance(text, str):
-                    raise _missing(f"{ppath}.text") if text is None else _wrong_type(
-                        f"{ppath}.text", "a string", text
+                    raise (
+                        _missing(f"{ppath}.text")
+                        if text is None
+                        else _wrong_type(f"{ppath}.text", "a string", text)
                     )
                 if role == "user":
                     texts.append(text)
@@ -317,7 +322,8 @@ def _check_data_uri(path: str, url: str) -> None:
         )
     if len(payload) > MAX_BASE64_CHARS:
         raise invalid(
-            f"'{path}' is {len(payload)} base64 characters; the limit is {MAX_BASE64_CHARS} (10 MB)."
+            f"'{path}' is {len(payload)} base64 characters; "
+            f"the limit is {MAX_BASE64_CHARS} (10 MB)."
         )
     try:
         decoded = base64.b64decode(payload, validate=True)

@@ -17,7 +17,17 @@ from . import documented as doc
 from .config import MockConfig
 from .errors import RequestError
 from .request import SearchRequest
-from .synth import CallPlan, IdSource, Plan, count_tokens, limit_output, make_results, plan_for, render, reply_text
+from .synth import (
+    CallPlan,
+    IdSource,
+    Plan,
+    count_tokens,
+    limit_output,
+    make_results,
+    plan_for,
+    render,
+    reply_text,
+)
 
 __all__ = ["SCENARIOS", "Context", "Reply", "Scenario", "get_scenario"]
 
@@ -106,7 +116,10 @@ def _zero(ctx: Context) -> Reply:
 
 def _max(ctx: Context) -> Reply:
     return _respond(
-        ctx, _with_calls(ctx, lambda i, url: CallPlan(img_idx=i, results=make_results(url, ctx.seed, 100)))
+        ctx,
+        _with_calls(
+            ctx, lambda i, url: CallPlan(img_idx=i, results=make_results(url, ctx.seed, 100))
+        ),
     )
 
 
@@ -120,7 +133,12 @@ def _response_failed(ctx: Context) -> Reply:
     base = plan_for(ctx.request, ctx.seed)
     code, message = doc.INTERNAL_ERROR
     plan = replace(
-        base, calls=(), reasoning=(), text="", status="failed", error={"code": code, "message": message}
+        base,
+        calls=(),
+        reasoning=(),
+        text="",
+        status="failed",
+        error={"code": code, "message": message},
     )
     return _respond(ctx, plan)
 
@@ -161,13 +179,31 @@ def _slow(ctx: Context) -> Reply:
 
 
 UNICODE_RESULTS: tuple[dict[str, Any], ...] = (
-    {"title": "故宫的雪景:北京冬日", "url": "https://images.example.com/%E6%95%85%E5%AE%AB/snow.jpg"},
-    {"title": "富士山と桜 🌸🗻 family 👨\u200d👩\u200d👧", "url": "https://images.example.com/fuji%20sakura.png"},
-    {"title": "منظر طبيعي للجبال عند الغروب", "url": "https://images.example.com/ar/%D8%AC%D8%A8%D8%A7%D9%84.jpg"},
-    {"title": "נוף הרים בשקיעה (RTL) mixed עם English", "url": "https://images.example.com/he/view.jpg?q=%D7%A0%D7%95%D7%A3&size=large"},
-    {"title": "Cafe\u0301 combining marks, line\u2028separator, \"quotes\" and \\backslash", "url": "https://images.example.com/caf%C3%A9.webp#frag"},
-    {"title": "長い題名 " + "山水画の風景 " * 150 + "end", "url": "https://images.example.com/" + "long-path/" * 40 + "image.jpg"},
-)  # fmt: skip
+    {
+        "title": "故宫的雪景:北京冬日",
+        "url": "https://images.example.com/%E6%95%85%E5%AE%AB/snow.jpg",
+    },
+    {
+        "title": "富士山と桜 🌸🗻 family 👨\u200d👩\u200d👧",
+        "url": "https://images.example.com/fuji%20sakura.png",
+    },
+    {
+        "title": "منظر طبيعي للجبال عند الغروب",
+        "url": "https://images.example.com/ar/%D8%AC%D8%A8%D8%A7%D9%84.jpg",
+    },
+    {
+        "title": "נוף הרים בשקיעה (RTL) mixed עם English",
+        "url": "https://images.example.com/he/view.jpg?q=%D7%A0%D7%95%D7%A3&size=large",
+    },
+    {
+        "title": 'Cafe\u0301 combining marks, line\u2028separator, "quotes" and \\backslash',
+        "url": "https://images.example.com/caf%C3%A9.webp#frag",
+    },
+    {
+        "title": "長い題名 " + "山水画の風景 " * 150 + "end",
+        "url": "https://images.example.com/" + "long-path/" * 40 + "image.jpg",
+    },
+)
 
 
 def _unicode(ctx: Context) -> Reply:
@@ -180,23 +216,49 @@ def _unicode(ctx: Context) -> Reply:
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("default", "synthesized from the request: results seeded by each image URL", _default),
-        Scenario("doc_example", "the documented answer: 2 results, usage 2753/181/2934", _doc_example),
-        Scenario("zero_results", "the search completes with no results: output is \"[]\"", _zero),
+        Scenario(
+            "default", "synthesized from the request: results seeded by each image URL", _default
+        ),
+        Scenario(
+            "doc_example", "the documented answer: 2 results, usage 2753/181/2934", _doc_example
+        ),
+        Scenario("zero_results", 'the search completes with no results: output is "[]"', _zero),
         Scenario("max_results", "100 results per image, index 1..100", _max),
-        Scenario("search_failed", "the image_search_call has status failed; the model says so", _search_failed),
-        Scenario("response_failed", "status failed with an error; a response.failed terminal event", _response_failed),
+        Scenario(
+            "search_failed",
+            "the image_search_call has status failed; the model says so",
+            _search_failed,
+        ),
+        Scenario(
+            "response_failed",
+            "status failed with an error; a response.failed terminal event",
+            _response_failed,
+        ),
         Scenario("rate_limited", "HTTP 429 Throttling.RateQuota with Retry-After", _rate_limited),
-        Scenario("rate_limited_200", "the documented HTTP 200 with status failed, error.code server_error", _rate_limited_200),
+        Scenario(
+            "rate_limited_200",
+            "the documented HTTP 200 with status failed, error.code server_error",
+            _rate_limited_200,
+        ),
         Scenario("invalid_api_key", "HTTP 401 InvalidApiKey", _invalid_api_key),
         Scenario("server_error", "HTTP 500 InternalError", _server_error),
-        Scenario("incomplete", "status incomplete (max_output_tokens); a response.incomplete event", _incomplete),
-        Scenario("stream_cut", "the connection drops half way, with no terminal event", _stream_cut),
+        Scenario(
+            "incomplete",
+            "status incomplete (max_output_tokens); a response.incomplete event",
+            _incomplete,
+        ),
+        Scenario(
+            "stream_cut", "the connection drops half way, with no terminal event", _stream_cut
+        ),
         Scenario("malformed_event", "one event (or the body) is not valid JSON", _malformed),
         Scenario("slow", "long gaps between events (before the body), for client timeouts", _slow),
-        Scenario("unicode", "CJK, emoji, right-to-left and very long titles; percent-encoded URLs", _unicode),
+        Scenario(
+            "unicode",
+            "CJK, emoji, right-to-left and very long titles; percent-encoded URLs",
+            _unicode,
+        ),
     )
-}  # fmt: skip
+}
 
 
 def get_scenario(name: str) -> Scenario:

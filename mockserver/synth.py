@@ -49,6 +49,7 @@ _STYLES = (
     "wallpaper", "print", "sketch",
 )  # fmt: skip
 
+
 @dataclass(frozen=True, slots=True)
 class CallPlan:
     """One image_search call: which image, where, how it ended, and its results."""
@@ -57,6 +58,7 @@ class CallPlan:
     status: str = "completed"
     results: tuple[dict[str, Any], ...] = ()
     bbox: tuple[int, int, int, int] = FULL_BBOX
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -79,6 +81,7 @@ class Plan:
     bare: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+
 class IdSource:
     """Ids for one response: random UUIDs, or reproducible ones derived from a key."""
 
@@ -95,10 +98,12 @@ class IdSource:
         """An output-item id: ``msg_<uuid>`` for every item type [S2]."""
         return f"msg_{self.uuid()}"
 
+
 def count_tokens(text: str) -> int:
     """A stable token estimate: one per CJK-range character, one per four other characters."""
     wide = sum(1 for ch in text if ord(ch) >= 0x2E80)
     return wide + math.ceil((len(text) - wide) / 4)
+
 
 def make_results(image_url: str, seed: int, count: int | None = None) -> tuple[dict[str, Any], ...]:
     """Results for one searched image, seeded by the image URL: same URL and seed, same list."""
@@ -114,6 +119,7 @@ def make_results(image_url: str, seed: int, count: int | None = None) -> tuple[d
         results.append({"title": title, "url": url, "index": index})
     return tuple(results)
 
+
 def reply_text(calls: Sequence[CallPlan]) -> str:
     """The model's reply: it names what each search found, as the documented reply does."""
     if not calls:
@@ -125,30 +131,42 @@ def reply_text(calls: Sequence[CallPlan]) -> str:
     for call in calls:
         label = f"image {call.img_idx + 1}" if len(calls) > 1 else "your image"
         if call.status != "completed":
-            lines.append(f"The image search for {label} did not succeed, so I could not look up similar images.")
+            lines.append(
+                f"The image search for {label} did not succeed, "
+                "so I could not look up similar images."
+            )
         elif not call.results:
             lines.append(f"I could not find any images similar to {label}.")
         else:
-            lines.append(f"I found {len(call.results)} images similar to {label}. The closest matches:")
+            lines.append(
+                f"I found {len(call.results)} images similar to {label}. The closest matches:"
+            )
             lines.extend(f"{r['index']}. {r['title']}" for r in call.results[:5])
     lines.append("They share the composition, palette and mood of the picture you sent.")
     return "\n".join(lines)
+
 
 def plan_for(request: SearchRequest, seed: int) -> Plan:
     """The default plan: one image_search call per input image when the tool is enabled."""
     calls: tuple[CallPlan, ...] = ()
     if request.image_search and request.tool_choice != "none":
         calls = tuple(
-            CallPlan(img_idx=i, results=make_results(url, seed)) for i, url in enumerate(request.images)
+            CallPlan(img_idx=i, results=make_results(url, seed))
+            for i, url in enumerate(request.images)
         )
     reasoning: tuple[str, ...] = ()
     if request.thinking:
         first = (
-            "The user wants images similar to the one provided. I will search with the image_search tool."
+            "The user wants images similar to the one provided. "
+            "I will search with the image_search tool."
             if calls
             else "The user sent a message; I will answer it directly."
         )
-        reasoning = (first, "The search is done; I will summarise the closest matches.") if calls else (first,)
+        reasoning = (
+            (first, "The search is done; I will summarise the closest matches.")
+            if calls
+            else (first,)
+        )
     plan = Plan(
         model=request.model,
         tools=request.tools,
@@ -163,8 +181,9 @@ def plan_for(request: SearchRequest, seed: int) -> Plan:
         plan = limit_output(plan, request.max_output_tokens)
     return plan
 
+
 def limit_output(plan: Plan, max_output_tokens: int) -> Plan:
-    """Cut the reply to ``max_output_tokens``: status ``incomplete``, reason ``max_output_tokens``."""
+    """Cut the reply to fit ``max_output_tokens``: status ``incomplete``, reason to match."""
     budget = max_output_tokens - sum(count_tokens(r) for r in plan.reasoning)
     if count_tokens(plan.text) <= budget:
         return plan
@@ -173,15 +192,19 @@ def limit_output(plan: Plan, max_output_tokens: int) -> Plan:
         text = text[: max(len(text) * 3 // 4, len(text) - 64)]
     return replace(plan, text=text, status="incomplete", incomplete_reason="max_output_tokens")
 
+
 def _usage(plan: Plan) -> dict[str, Any]:
     if plan.usage is not None:
         input_tokens, output_tokens, reasoning_tokens = plan.usage
     else:
         results_tokens = sum(
-            TOOL_PROMPT_TOKENS + sum(8 + count_tokens(r["title"]) + count_tokens(r["url"]) for r in c.results)
+            TOOL_PROMPT_TOKENS
+            + sum(8 + count_tokens(r["title"]) + count_tokens(r["url"]) for r in c.results)
             for c in plan.calls
         )
-        input_tokens = 12 + count_tokens(plan.prompt_text) + IMAGE_TOKENS * plan.image_count + results_tokens
+        input_tokens = (
+            12 + count_tokens(plan.prompt_text) + IMAGE_TOKENS * plan.image_count + results_tokens
+        )
         reasoning_tokens = sum(count_tokens(r) for r in plan.reasoning)
         output_tokens = count_tokens(plan.text) + reasoning_tokens
     total = input_tokens + output_tokens
@@ -204,6 +227,7 @@ def _usage(plan: Plan) -> dict[str, Any]:
         usage["x_tools"] = {"image_search": {"count": len(plan.calls)}}
     return usage
 
+
 def _call_item(call: CallPlan, item_id: str) -> dict[str, Any]:
     # Documented key order of the done item [S2]: name, output, arguments, id, type, status.
     arguments = json.dumps({"img_idx": call.img_idx, "bbox": list(call.bbox)})
@@ -215,6 +239,7 @@ def _call_item(call: CallPlan, item_id: str) -> dict[str, Any]:
         "type": "image_search_call",
         "status": call.status,
     }
+
 
 def render(plan: Plan, ids: IdSource, created_at: int) -> dict[str, Any]:
     """The Response object for ``plan``, keys in the documented (alphabetical) order [S2]."""
@@ -268,6 +293,7 @@ def render(plan: Plan, ids: IdSource, created_at: int) -> dict[str, Any]:
     )
     body.update(plan.extra)
     return body
+
 
 def _reasoning_item(text: str, item_id: str) -> dict[str, Any]:
     return {"id": item_id, "summary": [{"text": text, "type": "summary_text"}], "type": "reasoning"}

@@ -17,7 +17,9 @@ def check_stream(events: list[dict[str, Any]]) -> dict[str, Any]:
     assert events[0]["response"]["status"] == "queued"
     assert events[1]["type"] == "response.in_progress"
     kinds = [e["type"] for e in events]
-    assert sum(k in TERMINAL for k in kinds) == 1 and kinds[-1] in TERMINAL, "one terminal event, last"
+    assert sum(k in TERMINAL for k in kinds) == 1 and kinds[-1] in TERMINAL, (
+        "one terminal event, last"
+    )
     open_items: dict[int, dict[str, Any]] = {}
     done_items: dict[int, dict[str, Any]] = {}
     texts: dict[tuple[str, int], str] = {}
@@ -38,7 +40,9 @@ def check_stream(events: list[dict[str, Any]]) -> dict[str, Any]:
                 assert item["summary"] == []
         elif kind == "response.output_item.done":
             index = event["output_index"]
-            assert index in open_items and index not in done_items, f"item {index} closed out of turn"
+            assert index in open_items and index not in done_items, (
+                f"item {index} closed out of turn"
+            )
             item = event["item"]
             assert item["id"] == open_items[index]["id"]
             done_items[index] = item

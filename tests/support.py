@@ -14,7 +14,9 @@ from aiohttp import web
 from client import SSEDecoder, SSEEvent
 from mockserver import create_app
 
-SEED_IMAGE = "https://img.alicdn.com/imgextra/i4/O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png"
+SEED_IMAGE = (
+    "https://img.alicdn.com/imgextra/i4/O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png"
+)
 LEGACY_PATH = "/api/v2/apps/protocols/compatible-mode/v1/responses"
 AUTH = {"Authorization": "Bearer sk-test-0000"}
 
@@ -62,7 +64,9 @@ class ThreadedMock:
         self.app = app
         self.loop = asyncio.new_event_loop()
         self.port = 0
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, handler_cancellation=True)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     @property

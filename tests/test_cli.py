@@ -58,7 +58,9 @@ def _post(base_url: str, body: object) -> dict[str, object]:
 
 
 def test_serve_prints_the_base_url_logs_requests_and_stops_cleanly() -> None:
-    with running("--scenario", "zero_results", "--seed", "3", "--fixed-ids", "--created-at", "1771165900") as (proc, base):
+    with running(
+        "--scenario", "zero_results", "--seed", "3", "--fixed-ids", "--created-at", "1771165900"
+    ) as (proc, base):
         assert base.endswith("/api/v2/apps/protocols/compatible-mode/v1")
         body = _post(base, search_body())
         assert body["created_at"] == 1771165900
@@ -67,7 +69,9 @@ def test_serve_prints_the_base_url_logs_requests_and_stops_cleanly() -> None:
         assert proc.wait(10) == 0
         assert proc.stderr is not None
         log = proc.stderr.read()
-    assert re.search(rf"POST {re.escape(LEGACY_PATH)} scenario=zero_results status=200 \d+\.\dms", log), log
+    assert re.search(
+        rf"POST {re.escape(LEGACY_PATH)} scenario=zero_results status=200 \d+\.\dms", log
+    ), log
     assert "Traceback" not in log
 
 
@@ -91,7 +95,11 @@ def test_scenarios_command_lists_every_scenario(capsys: pytest.CaptureFixture[st
 
 
 def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["serve", "--scenario", "nope"], ["serve", "--speed", "-1"], ["serve", "--port", "x"]):
+    for argv in (
+        ["serve", "--scenario", "nope"],
+        ["serve", "--speed", "-1"],
+        ["serve", "--port", "x"],
+    ):
         with pytest.raises(SystemExit) as caught:
             main(argv)
         assert caught.value.code == 2

@@ -6,7 +6,6 @@ import json
 import json as _json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -21,7 +20,9 @@ import schemas
 from .grammar import check_stream
 from .support import AUTH, LEGACY_PATH, ThreadedMock, decode_events, search_body
 
-SCENARIO_NAMES = st.sampled_from([None, "default", "zero_results", "max_results", "unicode", "doc_example"])
+SCENARIO_NAMES = st.sampled_from(
+    [None, "default", "zero_results", "max_results", "unicode", "doc_example"]
+)
 
 
 @dataclass
@@ -52,8 +53,8 @@ class Poster:
 
 
 @pytest.fixture(scope="module")
-def http(shared_mock: ThreadedMock) -> Iterator[Poster]:
-    yield Poster(shared_mock.root)
+def http(shared_mock: ThreadedMock) -> Poster:
+    return Poster(shared_mock.root)
 
 
 def _check_answer(response: Answer, stream: bool) -> None:
@@ -91,16 +92,29 @@ def test_schema_drawn_requests(http: Poster, body: dict[str, Any], scenario: str
 @pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=REQUESTS, scenario=SCENARIO_NAMES)
-def test_schema_drawn_requests_at_length(http: Poster, body: dict[str, Any], scenario: str | None) -> None:
+def test_schema_drawn_requests_at_length(
+    http: Poster, body: dict[str, Any], scenario: str | None
+) -> None:
     _schema_drawn(http, body, scenario)
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-FIELDS = ["model", "input", "tools", "stream", "tool_choice", "max_output_tokens", "enable_thinking", "reasoning"]
+FIELDS = [
+    "model",
+    "input",
+    "tools",
+    "stream",
+    "tool_choice",
+    "max_output_tokens",
+    "enable_thinking",
+    "reasoning",
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -112,7 +126,11 @@ def test_one_field_replaced_by_anything(http: Poster, field: str, value: Any, st
 
 
 @settings(max_examples=100, deadline=None)
-@given(part=st.dictionaries(st.sampled_from(["type", "image_url", "text", "detail"]), json_values, max_size=4))
+@given(
+    part=st.dictionaries(
+        st.sampled_from(["type", "image_url", "text", "detail"]), json_values, max_size=4
+    )
+)
 def test_any_content_part(http: Poster, part: dict[str, Any]) -> None:
     body = search_body()
     body["input"][0]["content"].append(part)

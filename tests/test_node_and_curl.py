@@ -39,8 +39,12 @@ def doc_mock() -> object:
 
 @pytest.mark.node
 @needs_node
-@pytest.mark.parametrize(("example", "expected"), [("quickstart.mjs", DOC_OUTPUT), ("streaming.mjs", DOC_STREAM_OUTPUT)])
-def test_seed_node_examples_print_what_the_docs_show(doc_mock: ThreadedMock, example: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("example", "expected"), [("quickstart.mjs", DOC_OUTPUT), ("streaming.mjs", DOC_STREAM_OUTPUT)]
+)
+def test_seed_node_examples_print_what_the_docs_show(
+    doc_mock: ThreadedMock, example: str, expected: str
+) -> None:
     assert NODE is not None
     result = subprocess.run(
         [NODE, "--no-warnings", "--input-type=module"],
@@ -75,10 +79,16 @@ console.log(JSON.stringify(out));
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["invalid_api_key"]["status"] == 401 and out["invalid_api_key"]["code"] == "InvalidApiKey"
+    assert (
+        out["invalid_api_key"]["status"] == 401
+        and out["invalid_api_key"]["code"] == "InvalidApiKey"
+    )
     assert out["invalid_api_key"]["name"] == "AuthenticationError"
     assert out["invalid_api_key"]["requestID"]
-    assert out["rate_limited"]["name"] == "RateLimitError" and out["rate_limited"]["code"] == "Throttling.RateQuota"
+    assert (
+        out["rate_limited"]["name"] == "RateLimitError"
+        and out["rate_limited"]["code"] == "Throttling.RateQuota"
+    )
     assert out["rate_limited_200"] == {"status": "failed", "code": "server_error"}
 
 

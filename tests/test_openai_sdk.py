@@ -63,8 +63,12 @@ def doc_mock() -> Iterator[ThreadedMock]:
         yield server
 
 
-@pytest.mark.parametrize(("example", "expected"), [("quickstart.py", DOC_OUTPUT), ("streaming.py", DOC_STREAM_OUTPUT)])
-def test_seed_python_examples_print_what_the_docs_show(doc_mock: ThreadedMock, example: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("example", "expected"), [("quickstart.py", DOC_OUTPUT), ("streaming.py", DOC_STREAM_OUTPUT)]
+)
+def test_seed_python_examples_print_what_the_docs_show(
+    doc_mock: ThreadedMock, example: str, expected: str
+) -> None:
     result = run_seed_example(example, doc_mock.base_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
@@ -98,13 +102,19 @@ def _calls(response: Any) -> list[Any]:
     return [item for item in response.output if item.type == "image_search_call"]
 
 
-@pytest.mark.parametrize(("scenario", "count"), [("zero_results", 0), ("max_results", 100), ("doc_example", 2)])
-def test_result_counts_through_the_sdk(shared_mock: ThreadedMock, scenario: str, count: int) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "count"), [("zero_results", 0), ("max_results", 100), ("doc_example", 2)]
+)
+def test_result_counts_through_the_sdk(
+    shared_mock: ThreadedMock, scenario: str, count: int
+) -> None:
     client = _client(shared_mock)
     (call,) = _calls(_create(client, scenario))
     assert call.status == "completed"
     assert len(_images(call)) == count
-    done = [e for e in _create(client, scenario, stream=True) if e.type == "response.output_item.done"]
+    done = [
+        e for e in _create(client, scenario, stream=True) if e.type == "response.output_item.done"
+    ]
     (streamed,) = [e.item for e in done if e.item.type == "image_search_call"]
     assert len(_images(streamed)) == count
 
@@ -143,7 +153,9 @@ def test_rate_limited_raises_rate_limit_error(shared_mock: ThreadedMock) -> None
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_invalid_api_key_raises_authentication_error(shared_mock: ThreadedMock, stream: bool) -> None:
+def test_invalid_api_key_raises_authentication_error(
+    shared_mock: ThreadedMock, stream: bool
+) -> None:
     with pytest.raises(openai.AuthenticationError) as caught:
         _create(_client(shared_mock), "invalid_api_key", stream=stream)
     assert caught.value.code == "InvalidApiKey"
@@ -198,7 +210,11 @@ def test_unicode_through_the_sdk(shared_mock: ThreadedMock) -> None:
     client = _client(shared_mock)
     (call,) = _calls(_create(client, "unicode"))
     assert [r["title"] for r in _images(call)] == [r["title"] for r in UNICODE_RESULTS]
-    text = "".join(e.delta for e in _create(client, "unicode", stream=True) if e.type == "response.output_text.delta")
+    text = "".join(
+        e.delta
+        for e in _create(client, "unicode", stream=True)
+        if e.type == "response.output_text.delta"
+    )
     assert text.startswith("找到了相似的图片 🌄")
 
 
@@ -206,7 +222,9 @@ def test_unicode_through_the_sdk(shared_mock: ThreadedMock) -> None:
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
 def test_sdk_stream_helper_accumulates_the_final_response(shared_mock: ThreadedMock) -> None:
     client = _client(shared_mock, default_headers={"X-Mock-Scenario": "doc_example"})
-    with client.responses.stream(model=BODY["model"], input=BODY["input"], tools=BODY["tools"]) as stream:
+    with client.responses.stream(
+        model=BODY["model"], input=BODY["input"], tools=BODY["tools"]
+    ) as stream:
         for _ in stream:
             pass
         final = stream.get_final_response()
@@ -231,7 +249,9 @@ async def test_async_client_streams_and_raises_the_same_way(shared_mock: Threade
         )
         kinds = [event.type async for event in stream]
         assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
-        response = await client.responses.create(model=BODY["model"], input=BODY["input"], tools=BODY["tools"])
+        response = await client.responses.create(
+            model=BODY["model"], input=BODY["input"], tools=BODY["tools"]
+        )
         assert response.output_text
         with pytest.raises(openai.AuthenticationError):
             await client.responses.create(
@@ -258,3 +278,16 @@ def test_sdk_retries_a_429_with_retry_after() -> None:
 
 def test_seed_image_is_the_documented_one() -> None:
     assert SEED_IMAGE in (SEEDS / "quickstart.py").read_text("utf-8")
+
+
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.mark.skipif(
+    not SHARED_SEEDS.is_dir(),
+    reason="shared/seeds (the documentation pages) is not beside the checkout",
+)
+@pytest.mark.parametrize("example", sorted(p.name for p in SEEDS.iterdir()))
+def test_examples_are_verbatim_copies_of_the_seed_page(example: str) -> None:
+    page = (SHARED_SEEDS / "image-search-doc.zh-Hant.txt").read_text("utf-8")
+    assert (SEEDS / example).read_text("utf-8") in page

@@ -18,11 +18,18 @@ from .grammar import check_stream
 
 text = st.text(max_size=120)
 results = st.lists(
-    st.fixed_dictionaries({"title": st.text(max_size=30), "url": st.just("https://example.com/x.jpg")}),
+    st.fixed_dictionaries(
+        {"title": st.text(max_size=30), "url": st.just("https://example.com/x.jpg")}
+    ),
     max_size=12,
 ).map(lambda rs: tuple({**r, "index": i} for i, r in enumerate(rs, start=1)))
 calls = st.lists(
-    st.builds(CallPlan, img_idx=st.integers(0, 5), status=st.sampled_from(["completed", "failed"]), results=results),
+    st.builds(
+        CallPlan,
+        img_idx=st.integers(0, 5),
+        status=st.sampled_from(["completed", "failed"]),
+        results=results,
+    ),
     max_size=3,
 )
 plans = st.builds(
@@ -83,7 +90,9 @@ def test_response_from_events_without_terminal_event_fails() -> None:
 
 
 def test_added_image_search_item_has_no_output_and_is_in_progress() -> None:
-    plan = Plan("qwen3.5-plus", ({"type": "image_search"},), "auto", "", 1, calls=(CallPlan(0),), text="t")
+    plan = Plan(
+        "qwen3.5-plus", ({"type": "image_search"},), "auto", "", 1, calls=(CallPlan(0),), text="t"
+    )
     events = events_from_response(_response(plan))
     (added,) = [e for e in events if e["type"] == "response.output_item.added"
                 and e["item"]["type"] == "image_search_call"]  # fmt: skip
@@ -94,7 +103,12 @@ def test_added_image_search_item_has_no_output_and_is_in_progress() -> None:
 
 def test_unknown_item_types_pass_through() -> None:
     response = _response(Plan("qwen3.5-plus", (), "auto", "", 0, text="t"))
-    response["output"].insert(0, {"type": "web_extractor_call", "id": "msg_x", "status": "completed"})
+    response["output"].insert(
+        0, {"type": "web_extractor_call", "id": "msg_x", "status": "completed"}
+    )
     events = events_from_response(response)
-    assert [e["type"] for e in events[2:4]] == ["response.output_item.added", "response.output_item.done"]
+    assert [e["type"] for e in events[2:4]] == [
+        "response.output_item.added",
+        "response.output_item.done",
+    ]
     assert check_stream(events) == response

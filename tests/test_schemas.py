@@ -67,7 +67,10 @@ def test_unknown_extra_fields_and_types_are_tolerated() -> None:
     response["new_field"] = {"anything": 1}
     response["output"].append({"type": "image_generation_call", "id": "x", "whatever": True})
     _valid("response", response)
-    _valid("stream_event", {"type": "response.image_search_call.searching", "sequence_number": 9, "x": 1})
+    _valid(
+        "stream_event",
+        {"type": "response.image_search_call.searching", "sequence_number": 9, "x": 1},
+    )
     _valid("error", {**ERRORS["flat_401"], "extra": "field"})
 
 
@@ -177,7 +180,10 @@ def test_broken_error_fails(name: str) -> None:
         ("index_from_zero", [{"title": "t", "url": "https://a/b.jpg", "index": 0}]),
         ("missing_url", [{"title": "t", "index": 1}]),
         ("title_not_string", [{"title": None, "url": "https://a/b.jpg", "index": 1}]),
-        ("over_100", [{"title": "t", "url": "https://a/b.jpg", "index": 1 + i % 100} for i in range(101)]),
+        (
+            "over_100",
+            [{"title": "t", "url": "https://a/b.jpg", "index": 1 + i % 100} for i in range(101)],
+        ),
         ("not_a_list", {"title": "t", "url": "u", "index": 1}),
     ],
 )
@@ -187,8 +193,12 @@ def test_broken_image_results_fail(name: str, value: Any) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [{"img_idx": -1, "bbox": [0, 0, 1000, 1000]}, {"img_idx": 0, "bbox": [0, 0, 1000]},
-     {"img_idx": 0, "bbox": [0, 0, 1001, 1000]}, {"bbox": [0, 0, 1, 1]}],
+    [
+        {"img_idx": -1, "bbox": [0, 0, 1000, 1000]},
+        {"img_idx": 0, "bbox": [0, 0, 1000]},
+        {"img_idx": 0, "bbox": [0, 0, 1001, 1000]},
+        {"bbox": [0, 0, 1, 1]},
+    ],
     ids=["negative_idx", "bbox_three", "bbox_over_1000", "missing_idx"],
 )
 def test_broken_image_arguments_fail(value: Any) -> None:

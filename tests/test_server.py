@@ -41,7 +41,9 @@ def test_catalogue_covers_the_issue_list() -> None:
 
 
 @pytest.mark.parametrize("scenario", RESPONSE_SCENARIOS)
-async def test_non_streaming_scenario_validates(mock_client: MockClientFactory, scenario: str) -> None:
+async def test_non_streaming_scenario_validates(
+    mock_client: MockClientFactory, scenario: str
+) -> None:
     client = await mock_client(speed=0)
     resp = await _post(client, search_body(), scenario=scenario)
     assert resp.status == 200
@@ -77,16 +79,22 @@ async def test_streaming_scenario_validates_and_follows_the_grammar(
 
 
 @pytest.mark.parametrize("scenario", RESPONSE_SCENARIOS)
-async def test_both_modes_carry_the_same_response(mock_client: MockClientFactory, scenario: str) -> None:
+async def test_both_modes_carry_the_same_response(
+    mock_client: MockClientFactory, scenario: str
+) -> None:
     client = await mock_client(speed=0, fixed_ids=True, created_at=1771165743)
     plain = await (await _post(client, search_body(), scenario=scenario)).json()
-    streamed = event_payloads(await (await _post(client, search_body(stream=True), scenario=scenario)).read())
+    streamed = event_payloads(
+        await (await _post(client, search_body(stream=True), scenario=scenario)).read()
+    )
     assert streamed[-1]["response"] == plain
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("scenario", list(HTTP_ERROR_SCENARIOS))
-async def test_http_error_scenarios(mock_client: MockClientFactory, scenario: str, stream: bool) -> None:
+async def test_http_error_scenarios(
+    mock_client: MockClientFactory, scenario: str, stream: bool
+) -> None:
     client = await mock_client()
     resp = await _post(client, search_body(stream=stream), scenario=scenario)
     status, code = HTTP_ERROR_SCENARIOS[scenario]
@@ -111,10 +119,19 @@ async def test_doc_example_is_the_documented_answer(mock_client: MockClientFacto
     ]
     assert json.loads(call["arguments"]) == {"img_idx": 0, "bbox": [0, 0, 1000, 1000]}
     usage = body["usage"]
-    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (2753, 181, 2934)
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (
+        2753,
+        181,
+        2934,
+    )
     assert usage["output_tokens_details"] == {"reasoning_tokens": 40}
     assert usage["x_tools"] == {"image_search": {"count": 1}}
-    assert [i["type"] for i in body["output"]] == ["reasoning", "image_search_call", "reasoning", "message"]
+    assert [i["type"] for i in body["output"]] == [
+        "reasoning",
+        "image_search_call",
+        "reasoning",
+        "message",
+    ]
     assert body["tools"] == [{"type": "image_search"}]
     assert body["model"] == "qwen3.5-plus"
 
@@ -151,18 +168,28 @@ async def test_failure_scenarios(mock_client: MockClientFactory) -> None:
         "message": "Operation model request rate limit exceeded, please try again later.",
     }
     assert limited["id"].startswith("resp_") and limited["model"] == "" and limited["output"] == []
-    stream = event_payloads(await (await _post(client, search_body(stream=True), scenario="rate_limited_200")).read())
-    assert [e["type"] for e in stream] == ["response.created", "response.in_progress", "response.failed"]
+    stream = event_payloads(
+        await (await _post(client, search_body(stream=True), scenario="rate_limited_200")).read()
+    )
+    assert [e["type"] for e in stream] == [
+        "response.created",
+        "response.in_progress",
+        "response.failed",
+    ]
 
     incomplete = await (await _post(client, search_body(), scenario="incomplete")).json()
     assert incomplete["status"] == "incomplete"
     assert incomplete["incomplete_details"] == {"reason": "max_output_tokens"}
     assert incomplete["output"][-1]["status"] == "incomplete"
-    stream = event_payloads(await (await _post(client, search_body(stream=True), scenario="incomplete")).read())
+    stream = event_payloads(
+        await (await _post(client, search_body(stream=True), scenario="incomplete")).read()
+    )
     assert stream[-1]["type"] == "response.incomplete"
 
 
-async def test_stream_cut_drops_the_connection_without_a_terminal_event(mock_client: MockClientFactory) -> None:
+async def test_stream_cut_drops_the_connection_without_a_terminal_event(
+    mock_client: MockClientFactory,
+) -> None:
     client = await mock_client()
     resp = await _post(client, search_body(stream=True), scenario="stream_cut")
     assert resp.status == 200
@@ -198,10 +225,14 @@ async def test_malformed_event(mock_client: MockClientFactory) -> None:
         json.loads(await resp.read())
 
 
-async def test_slow_scenario_spaces_events_by_the_scaled_gap(mock_client: MockClientFactory) -> None:
+async def test_slow_scenario_spaces_events_by_the_scaled_gap(
+    mock_client: MockClientFactory,
+) -> None:
     client = await mock_client(slow_gap=1.0)
     started = time.perf_counter()
-    resp = await _post(client, search_body(stream=True), scenario="slow", headers={"X-Mock-Speed": "0.01"})
+    resp = await _post(
+        client, search_body(stream=True), scenario="slow", headers={"X-Mock-Speed": "0.01"}
+    )
     events = event_payloads(await resp.read())
     elapsed = time.perf_counter() - started
     assert elapsed >= 0.01 * (len(events) - 1)  # a lower bound only: the gaps are there
@@ -228,7 +259,11 @@ async def test_unicode_scenario_round_trips(mock_client: MockClientFactory) -> N
 
 async def test_one_call_per_image_and_tool_counts(mock_client: MockClientFactory) -> None:
     client = await mock_client()
-    images = ["https://example.com/a.jpg", "https://example.com/b.png", "data:image/png;base64,iVBORw0KGgo="]
+    images = [
+        "https://example.com/a.jpg",
+        "https://example.com/b.png",
+        "data:image/png;base64,iVBORw0KGgo=",
+    ]
     body = await (await _post(client, search_body(images))).json()
     calls = [i for i in body["output"] if i["type"] == "image_search_call"]
     assert [json.loads(c["arguments"])["img_idx"] for c in calls] == [0, 1, 2]
@@ -256,7 +291,9 @@ async def test_results_are_deterministic_and_seeded(mock_client: MockClientFacto
     assert results(await (await _post(seeded_server, search_body())).json()) == results(reseeded)
 
 
-async def test_fixed_ids_and_created_at_make_snapshots_stable(mock_client: MockClientFactory) -> None:
+async def test_fixed_ids_and_created_at_make_snapshots_stable(
+    mock_client: MockClientFactory,
+) -> None:
     client = await mock_client(fixed_ids=True, created_at=1771165900)
     first = await (await _post(client, search_body(stream=True))).read()
     second = await (await _post(client, search_body(stream=True))).read()
@@ -276,9 +313,13 @@ async def test_thinking_off_and_no_tool(mock_client: MockClientFactory) -> None:
     schemas.validator("response").validate(plain)
 
 
-async def test_max_output_tokens_makes_the_response_incomplete(mock_client: MockClientFactory) -> None:
+async def test_max_output_tokens_makes_the_response_incomplete(
+    mock_client: MockClientFactory,
+) -> None:
     client = await mock_client()
-    body = await (await _post(client, search_body(max_output_tokens=40, enable_thinking=False))).json()
+    body = await (
+        await _post(client, search_body(max_output_tokens=40, enable_thinking=False))
+    ).json()
     assert body["status"] == "incomplete"
     assert body["usage"]["output_tokens"] <= 40
 
@@ -295,7 +336,9 @@ async def test_every_documented_path(mock_client: MockClientFactory, path: str) 
      {"Authorization": "sk-no-scheme"}],
     ids=["missing", "empty", "empty_bearer", "basic", "no_scheme"],
 )  # fmt: skip
-async def test_missing_or_empty_key_is_401(mock_client: MockClientFactory, headers: dict[str, str]) -> None:
+async def test_missing_or_empty_key_is_401(
+    mock_client: MockClientFactory, headers: dict[str, str]
+) -> None:
     client = await mock_client()
     resp = await client.post(LEGACY_PATH, json=search_body(), headers=headers)
     assert resp.status == 401
@@ -306,11 +349,15 @@ async def test_missing_or_empty_key_is_401(mock_client: MockClientFactory, heade
 
 async def test_api_key_option_accepts_only_that_key(mock_client: MockClientFactory) -> None:
     client = await mock_client(api_key="sk-right")
-    wrong = await client.post(LEGACY_PATH, json=search_body(), headers={"Authorization": "Bearer sk-wrong"})
+    wrong = await client.post(
+        LEGACY_PATH, json=search_body(), headers={"Authorization": "Bearer sk-wrong"}
+    )
     assert wrong.status == 401
     text = await wrong.text()
     assert "sk-wrong" not in text and "sk-right" not in text, "keys never echo"
-    right = await client.post(LEGACY_PATH, json=search_body(), headers={"Authorization": "Bearer sk-right"})
+    right = await client.post(
+        LEGACY_PATH, json=search_body(), headers={"Authorization": "Bearer sk-right"}
+    )
     assert right.status == 200
 
 
@@ -340,7 +387,9 @@ def test_unknown_default_scenario_is_refused_at_start() -> None:
 
 async def test_openai_framing_and_done_sentinel(mock_client: MockClientFactory) -> None:
     client = await mock_client(done_sentinel=True)
-    raw = await (await _post(client, search_body(stream=True), headers={"X-Mock-Framing": "openai"})).read()
+    raw = await (
+        await _post(client, search_body(stream=True), headers={"X-Mock-Framing": "openai"})
+    ).read()
     text = raw.decode()
     assert text.startswith("event: response.created\ndata: {")
     assert ":HTTP_STATUS" not in text and "\nid:" not in text
@@ -354,7 +403,9 @@ async def test_dashscope_framing_is_the_documented_one(mock_client: MockClientFa
     first = raw.split("\n\n")[0]
     lines = first.split("\n")
     assert lines[:3] == ["id:1", "event:response.created", ":HTTP_STATUS/200"]
-    assert lines[3].startswith('data:{"sequence_number":0,"type":"response.created","response":{"output":[]')
+    assert lines[3].startswith(
+        'data:{"sequence_number":0,"type":"response.created","response":{"output":[]'
+    )
     assert "[DONE]" not in raw
     no_comment = await mock_client(status_comment=False)
     raw = (await (await _post(no_comment, search_body(stream=True))).read()).decode()
@@ -445,7 +496,9 @@ BAD_REQUESTS: dict[str, tuple[Any, str]] = {
 
 
 @pytest.mark.parametrize("case", list(BAD_REQUESTS))
-async def test_bad_request_is_a_400_that_says_why(mock_client: MockClientFactory, case: str) -> None:
+async def test_bad_request_is_a_400_that_says_why(
+    mock_client: MockClientFactory, case: str
+) -> None:
     body, fragment = BAD_REQUESTS[case]
     client = await mock_client()
     variants = [body] if "stream" in body else [{**body, "stream": False}, {**body, "stream": True}]
@@ -483,7 +536,9 @@ async def test_base64_over_the_documented_limit(mock_client: MockClientFactory) 
     client = await mock_client()
     huge = "data:image/png;base64," + "A" * (10 * 1024 * 1024 + 4)
     raw = io.BytesIO(json.dumps(_with_image(huge)).encode())
-    resp = await client.post(LEGACY_PATH, data=raw, headers={**AUTH, "Content-Type": "application/json"})
+    resp = await client.post(
+        LEGACY_PATH, data=raw, headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert "10 MB" in (await resp.json())["message"]
 
@@ -500,7 +555,9 @@ async def test_base64_over_the_documented_limit(mock_client: MockClientFactory) 
      ({"X-Mock-Framing": "json"}, "X-Mock-Framing must be dashscope or openai")],
     ids=["unknown", "path_like", "very_long", "speed_word", "speed_negative", "speed_nan", "seed_float", "framing"],
 )  # fmt: skip
-async def test_bad_mock_headers(mock_client: MockClientFactory, headers: dict[str, str], fragment: str) -> None:
+async def test_bad_mock_headers(
+    mock_client: MockClientFactory, headers: dict[str, str], fragment: str
+) -> None:
     client = await mock_client()
     resp = await _post(client, search_body(), headers=headers)
     assert resp.status == 400
@@ -522,7 +579,9 @@ async def test_wrong_method_and_unknown_path(mock_client: MockClientFactory) -> 
     assert body["code"] == "NotFound" and LEGACY_PATH in body["message"]
 
 
-async def test_client_that_leaves_mid_stream_does_not_hurt_the_server(mock_client: MockClientFactory) -> None:
+async def test_client_that_leaves_mid_stream_does_not_hurt_the_server(
+    mock_client: MockClientFactory,
+) -> None:
     client = await mock_client(slow_gap=0.05)
     resp = await _post(client, search_body(stream=True), scenario="slow")
     await resp.content.readuntil(b"\n\n")

@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from client import LineDecoder, SSEDecoder, SSEEvent
 
-DASHSCOPE_FRAME = (
-    'id:1\nevent:response.created\n:HTTP_STATUS/200\ndata:{"sequence_number":0,"type":"response.created"}\n\n'
+DASHSCOPE_FRAME = 'id:1\nevent:response.created\n:HTTP_STATUS/200\ndata:{"sequence_number":0,"type":"response.created"}\n\n'
+OPENAI_FRAME = (
+    'event: response.output_text.delta\ndata: {"delta":"好的,已经","sequence_number":4}\n\n'
 )
-OPENAI_FRAME = 'event: response.output_text.delta\ndata: {"delta":"好的,已经","sequence_number":4}\n\n'
 EXPECTED = {
-    "dashscope": [SSEEvent('{"sequence_number":0,"type":"response.created"}', "response.created", "1")],
+    "dashscope": [
+        SSEEvent('{"sequence_number":0,"type":"response.created"}', "response.created", "1")
+    ],
     "openai": [SSEEvent('{"delta":"好的,已经","sequence_number":4}', "response.output_text.delta")],
 }
 FRAMES = {"dashscope": DASHSCOPE_FRAME, "openai": OPENAI_FRAME}
@@ -71,7 +73,10 @@ def test_fields_per_the_standard() -> None:
 
 
 def test_id_with_nul_is_ignored_and_id_persists() -> None:
-    assert _decode([b"id:a\ndata:1\n\nid:b\x00c\ndata:2\n\n"]) == [SSEEvent("1", id="a"), SSEEvent("2", id="a")]
+    assert _decode([b"id:a\ndata:1\n\nid:b\x00c\ndata:2\n\n"]) == [
+        SSEEvent("1", id="a"),
+        SSEEvent("2", id="a"),
+    ]
 
 
 def test_missing_final_blank_line_is_delivered_at_eof() -> None:
@@ -98,8 +103,12 @@ def test_line_decoder_carries_cr_across_chunks() -> None:
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"event": st.sampled_from(["response.created", "response.output_text.delta", "x"]),
-             "data": st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40)}
+            {
+                "event": st.sampled_from(["response.created", "response.output_text.delta", "x"]),
+                "data": st.text(
+                    alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40
+                ),
+            }
         ),
         min_size=1,
         max_size=8,

@@ -38,7 +38,9 @@ def test_input_tokens_grow_with_results(url: str, seed: int) -> None:
     from dataclasses import replace
 
     fewer = replace(plan, calls=tuple(replace(c, results=c.results[:1]) for c in plan.calls))
-    more = replace(plan, calls=tuple(replace(c, results=make_results(url, seed, 50)) for c in plan.calls))
+    more = replace(
+        plan, calls=tuple(replace(c, results=make_results(url, seed, 50)) for c in plan.calls)
+    )
     usage_fewer = render(fewer, IdSource("k"), 0)["usage"]
     usage_more = render(more, IdSource("k"), 0)["usage"]
     assert usage_more["input_tokens"] > usage_fewer["input_tokens"]
