@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -18,8 +17,9 @@ from .config import Framing, MockConfig
 from .errors import RequestError, error_body
 from .request import decode_body, parse_request
 from .scenarios import SCENARIOS, Context, get_scenario
-from .sse import SSEEncoder, dumps, emit
-from .synth import IdSource
+from .sse import SSEEncoder, dumps, emit, encode_plain, send_bytes
+from .synth import IdSource, random_uuid
+from .template import MarkerIds, Markers, Template, TemplateCache
 
 __all__ = ["CONFIG_KEY", "RESPONSES_PATHS", "create_app"]
 
@@ -34,6 +34,8 @@ RESPONSES_PATHS = (
 )
 CONFIG_KEY = web.AppKey("config", MockConfig)
 _ENCODERS_KEY = web.AppKey("encoders", dict)
+_MARKERS_KEY = web.AppKey("markers", Markers)
+_CACHE_KEY = web.AppKey("template_cache", TemplateCache)
 _FRAMINGS: tuple[Framing, ...] = ("dashscope", "openai")
 _JSON_TYPES = ("application/json",)
 
@@ -70,39 +72,53 @@ def _json_error(
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooLarge"}
 
 
-@web.middleware
-async def _errors_and_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+def _guarded(handler: Handler) -> Handler:
     """Every answer gets the flat error shape, an ``x-request-id``, and one log line."""
-    started = time.perf_counter()
-    trace = _Trace(str(uuid.uuid4()))
-    _TRACE.set(trace)
-    try:
-        response = await handler(request)
-    except RequestError as exc:
-        response = _json_error(exc.status, exc.code, exc.message, exc.headers)
-    except web.HTTPException as exc:
-        if exc.status == 405:
-            message = f"Method {request.method} is not allowed on {request.path}; use POST."
-        elif exc.status == 404:
-            message = f"No such path: {request.path}. POST to {RESPONSES_PATHS[0]}."
-        else:
-            message = exc.reason
-        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        code = _HTTP_CODES.get(exc.status, "InvalidParameter")
-        response = _json_error(exc.status, code, message, headers)
-    except Exception:  # a bug in the mock: log it here, never send a traceback
-        errlog.exception("unhandled error for %s %s", request.method, request.path)
-        response = _json_error(500, "InternalError", "The mock server failed; see its log.")
-    if log.isEnabledFor(logging.INFO):
-        log.info(
-            "%s %s scenario=%s status=%d %.1fms",
-            request.method,
-            request.path,
-            trace.scenario,
-            response.status,
-            (time.perf_counter() - started) * 1000,
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        trace = _Trace(random_uuid())
+        _TRACE.set(trace)
+        try:
+            response = await handler(request)
+        except RequestError as exc:
+            response = _json_error(exc.status, exc.code, exc.message, exc.headers)
+        except web.HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status, "InvalidParameter")
+            response = _json_error(exc.status, code, exc.reason)
+        except Exception:  # a bug in the mock: log it here, never send a traceback
+            errlog.exception("unhandled error for %s %s", request.method, request.path)
+            response = _json_error(500, "InternalError", "The mock server failed; see its log.")
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s scenario=%s status=%d %.1fms",
+                request.method,
+                request.path,
+                trace.scenario,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        return response
+
+    return guarded
+
+
+def _method_not_allowed(allowed: str) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raise RequestError(
+            405,
+            "MethodNotAllowed",
+            f"Method {request.method} is not allowed on {request.path}; use {allowed}.",
+            {"Allow": allowed},
         )
-    return response
+
+    return handle
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    raise RequestError(
+        404, "NotFound", f"No such path: {request.path}. POST to {RESPONSES_PATHS[0]}."
+    )
 
 
 def _header(request: web.Request, name: str) -> str | None:
@@ -170,13 +186,16 @@ async def _read_body(request: web.Request, config: MockConfig) -> bytes:
         ) from None
 
 
+_MAX_CACHED_BODY = 64 * 1024
+
+
 async def handle_responses(request: web.Request) -> web.StreamResponse:
     """``POST …/responses``: authenticate, check, pick the scenario, answer."""
-    config = request.app[CONFIG_KEY]
+    app = request.app
+    config = app[CONFIG_KEY]
     rid = _request_id()
     _authenticate(request, config)
     raw = await _read_body(request, config)
-    body = decode_body(raw)
     scenario = get_scenario(_header(request, "X-Mock-Scenario") or config.scenario)
     _TRACE.get().scenario = scenario.name
     speed = _float_header(request, "X-Mock-Speed", config.speed)
@@ -187,25 +206,64 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
             400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
         )
     oss = (_header(request, "X-DashScope-OssResourceResolve") or "").lower() == "enable"
+    created_at = config.created_at if config.created_at is not None else int(time.time())
+    markers = app[_MARKERS_KEY]
+    cache_key = None
+    if config.cache_size > 0 and len(raw) <= _MAX_CACHED_BODY and not markers.found_in(raw):
+        cache_key = (raw, scenario.name, seed, framing, oss)
+        template = app[_CACHE_KEY].get(cache_key)
+        if template is not None:
+            return await _send_template(request, template, created_at, rid)
+    body = decode_body(raw)
     search = parse_request(body, config, oss_resolve=oss)
-    key = None
+    id_key = None
     if config.fixed_ids:
         # The same request gets the same ids in both modes: the stream flag is left out.
         canonical = json.dumps({k: v for k, v in body.items() if k != "stream"}, sort_keys=True)
-        key = hashlib.sha256(f"{seed}\x00{canonical}".encode()).hexdigest()
-    created_at = config.created_at if config.created_at is not None else int(time.time())
-    ctx = Context(search, config, seed, IdSource(key), created_at, rid)
-    reply = scenario.build(ctx)
+        id_key = hashlib.sha256(f"{seed}\x00{canonical}".encode()).hexdigest()
+    encoder = app[_ENCODERS_KEY][framing]
+    if cache_key is not None:
+        ids = MarkerIds(markers)
+        ctx = Context(search, config, seed, ids, markers.created_at, markers.request_id)
+        reply = scenario.build(ctx)
+        data = encode_plain(
+            reply,
+            stream=search.stream,
+            encoder=encoder,
+            delta_chars=config.delta_chars,
+            done=config.done_sentinel,
+        )
+        if data is not None:
+            streamed = search.stream and reply.response is not None
+            template = Template(
+                reply.status,
+                tuple(reply.headers.items()),
+                streamed,
+                tuple(markers.split(data)),
+                ids.count,
+                id_key,
+            )
+            app[_CACHE_KEY].put(cache_key, template)
+            return await _send_template(request, template, created_at, rid)
+    ctx = Context(search, config, seed, IdSource(id_key), created_at, rid)
     return await emit(
         request,
-        reply,
+        scenario.build(ctx),
         stream=search.stream,
         headers={"x-request-id": rid},
-        encoder=request.app[_ENCODERS_KEY][framing],
+        encoder=encoder,
         delta_chars=config.delta_chars,
         speed=speed,
         done=config.done_sentinel,
     )
+
+
+async def _send_template(
+    request: web.Request, template: Template, created_at: int, rid: str
+) -> web.StreamResponse:
+    headers = {"x-request-id": rid, **dict(template.headers)}
+    data = template.fill(created_at, rid)
+    return await send_bytes(request, template.status, headers, data, stream=template.stream)
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -231,11 +289,21 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Applic
     """
     config = replace(config or MockConfig(), **overrides)
     get_scenario(config.scenario)
-    app = web.Application(middlewares=[_errors_and_log], client_max_size=config.max_body_bytes)
+    app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
+    app[_MARKERS_KEY] = Markers()
+    app[_CACHE_KEY] = TemplateCache(config.cache_size)
     app[_ENCODERS_KEY] = {f: SSEEncoder(f, status_comment=config.status_comment) for f in _FRAMINGS}
-    for path in RESPONSES_PATHS:
-        app.router.add_post(path, handle_responses)
-    app.router.add_get("/__admin/health", handle_health)
-    app.router.add_get("/__admin/scenarios", handle_scenarios)
+    # Handlers are wrapped directly rather than through a middleware: it is the hot path.
+    routes: list[tuple[str, str, Handler]] = [
+        ("POST", p, handle_responses) for p in RESPONSES_PATHS
+    ]
+    routes += [
+        ("GET", "/__admin/health", handle_health),
+        ("GET", "/__admin/scenarios", handle_scenarios),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, _guarded(handler))
+        app.router.add_route("*", path, _guarded(_method_not_allowed(method)))
+    app.router.add_route("*", "/{tail:.*}", _guarded(_not_found))
     return app

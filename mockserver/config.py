@@ -47,6 +47,8 @@ class MockConfig:
             token-sized pieces).
         slow_gap: seconds between events in the ``slow`` scenario (before ``speed``).
         retry_after: the ``Retry-After`` seconds of the ``rate_limited`` scenario.
+        cache_size: how many distinct requests' answers are kept encoded, with holes for
+            ids and times (0 = encode every answer afresh). Answers are identical either way.
     """
 
     scenario: str = "default"
@@ -63,3 +65,4 @@ class MockConfig:
     delta_chars: int = 8
     slow_gap: float = 2.0
     retry_after: int = 1
+    cache_size: int = 256

@@ -26,7 +26,7 @@ from .config import Framing
 from .protocol import events_from_response
 from .scenarios import Reply
 
-__all__ = ["Frame", "SSEEncoder", "dumps", "emit"]
+__all__ = ["Frame", "SSEEncoder", "dumps", "emit", "encode_plain", "send_bytes"]
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream;charset=UTF-8", "Cache-Control": "no-cache"}
 
@@ -131,8 +131,8 @@ async def emit(
     # Documented: the connection closes right after the terminal event [S2, I]; clients that
     # read to EOF (both OpenAI SDKs) would otherwise wait on a kept-alive socket.
     resp.force_close()
-    await resp.prepare(request)
     try:
+        await resp.prepare(request)
         await _write_frames(resp, frames)
         if drop:
             _drop(request)
@@ -159,7 +159,42 @@ async def _emit_json(
     resp = web.StreamResponse(status=reply.status, headers=headers)
     resp.content_type = "application/json"
     resp.content_length = len(body)
-    await resp.prepare(request)
-    await resp.write(body[: max(1, int(len(body) * reply.cut_at))])
+    try:
+        await resp.prepare(request)
+        await resp.write(body[: max(1, int(len(body) * reply.cut_at))])
+    except ConnectionResetError:
+        return resp
     _drop(request)
+    return resp
+
+
+def encode_plain(
+    reply: Reply, *, stream: bool, encoder: SSEEncoder, delta_chars: int, done: bool
+) -> bytes | None:
+    """The whole answer as bytes, for a reply without delays or faults; ``None`` otherwise."""
+    if reply.gap or reply.cut_at is not None or reply.malformed_at is not None:
+        return None
+    if reply.response is None or not stream:
+        return dumps(reply.response if reply.response is not None else reply.body)
+    frames, _ = stream_frames(reply, encoder, delta_chars=delta_chars, speed=0.0, done=done)
+    return b"".join(frame.data for frame in frames)
+
+
+async def send_bytes(
+    request: web.Request, status: int, headers: dict[str, str], data: bytes, *, stream: bool
+) -> web.StreamResponse:
+    """Send a complete answer: a JSON body, or a whole event stream in one write."""
+    if not stream:
+        return web.Response(
+            body=data, status=status, headers=headers, content_type="application/json"
+        )
+    resp = web.StreamResponse(status=status, headers={**_SSE_HEADERS, **headers})
+    resp.enable_chunked_encoding()
+    resp.force_close()
+    try:
+        await resp.prepare(request)
+        await resp.write(data)
+        await resp.write_eof()
+    except ConnectionResetError:  # the client left: nothing more to send
+        pass
     return resp

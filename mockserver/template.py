@@ -1,0 +1,115 @@
+"""Answers with holes: a reply is encoded once, then only its ids and times change.
+
+A mock answers the same request with the same results (they are seeded by the request), but
+real responses carry fresh ids, a fresh ``created_at`` and a fresh request id. So the first
+answer to a request is encoded with *marker* values in those places, cut at the markers into a
+:class:`Template`, and cached; later identical requests only :meth:`Template.fill` the holes.
+The markers embed a per-process random nonce, and a request whose body contains a marker is
+never cached, so a marker can only come from the mock itself.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .synth import IdSource
+
+__all__ = ["MarkerIds", "Markers", "Template", "TemplateCache"]
+
+
+class Markers:
+    """The marker strings of one process."""
+
+    def __init__(self) -> None:
+        nonce = secrets.token_hex(8)
+        self.nonce = nonce.encode()
+        #: stands for the request id
+        self.request_id = f"{nonce}r"
+        #: stands for created_at: an integer in JSON, so a digit string of its own
+        self.created_at = int("9" + str(secrets.randbelow(10**15)).zfill(15))
+        self._pattern = re.compile(rb"%s(r|u\d{4})|(%d)" % (re.escape(self.nonce), self.created_at))
+
+    def found_in(self, data: bytes) -> bool:
+        """Whether ``data`` holds a marker (then answers to it are never cached)."""
+        return self._pattern.search(data) is not None
+
+    def uuid(self, n: int) -> str:
+        """The marker of the ``n``-th uuid a reply asks for."""
+        return f"{self.nonce.decode()}u{n:04d}"
+
+    def split(self, data: bytes) -> list[bytes | str]:
+        """Cut ``data`` at the markers: bytes, then a hole name, then bytes, and so on."""
+        out: list[bytes | str] = []
+        last = 0
+        for match in self._pattern.finditer(data):
+            out.append(data[last : match.start()])
+            out.append(match.group(1).decode() if match.group(1) else "t")
+            last = match.end()
+        out.append(data[last:])
+        return out
+
+
+class MarkerIds(IdSource):
+    """An :class:`IdSource` that hands out markers instead of ids."""
+
+    def __init__(self, markers: Markers) -> None:
+        super().__init__()
+        self._markers = markers
+        self.count = 0
+
+    def uuid(self) -> str:
+        marker = self._markers.uuid(self.count)
+        self.count += 1
+        return marker
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """An encoded answer with holes, and what its HTTP response needs."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    stream: bool
+    pieces: tuple[bytes | str, ...]
+    uuid_count: int
+    #: for fixed ids: the key the ids derive from (``None``: random ids)
+    id_key: str | None
+
+    def fill(self, created_at: int, request_id: str) -> bytes:
+        """The answer for one request: fresh ids (or the fixed ones), time and request id."""
+        ids = IdSource(self.id_key)
+        uuids = [ids.uuid() for _ in range(self.uuid_count)]
+        values = {"r": request_id.encode(), "t": str(created_at).encode()}
+        out = []
+        for piece in self.pieces:
+            if isinstance(piece, bytes):
+                out.append(piece)
+            elif piece[0] == "u":
+                out.append(uuids[int(piece[1:])].encode())
+            else:
+                out.append(values[piece])
+        return b"".join(out)
+
+
+class TemplateCache:
+    """A bounded least-recently-used map from request keys to templates."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], Template] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> Template | None:
+        template = self._items.get(key)
+        if template is not None:
+            self._items.move_to_end(key)
+        return template
+
+    def put(self, key: tuple[object, ...], template: Template) -> None:
+        if self.size <= 0:
+            return
+        self._items[key] = template
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
