@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver import create_app  # noqa: E402
+from mockserver import create_app
 
 PATH = "/api/v2/apps/protocols/compatible-mode/v1/responses"
 REQUEST = json.loads((Path(__file__).parent / "request.json").read_text())
@@ -50,9 +50,12 @@ def baseline(parse: bool, plain: bytes, stream: bytes) -> web.Application:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream;charset=UTF-8"})
         resp.enable_chunked_encoding()
         resp.force_close()
-        await resp.prepare(request)
-        await resp.write(stream)
-        await resp.write_eof()
+        try:
+            await resp.prepare(request)
+            await resp.write(stream)
+            await resp.write_eof()
+        except ConnectionResetError:  # wrk closes its connections when time is up
+            pass
         return resp
 
     app = web.Application()
@@ -67,7 +70,9 @@ def main() -> None:
     else:
         plain, stream = asyncio.run(capture())
         app = baseline(kind == "bare_parse", plain, stream)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, handler_cancellation=True)
+    web.run_app(
+        app, host="127.0.0.1", port=port, access_log=None, print=None, handler_cancellation=True
+    )
 
 
 if __name__ == "__main__":
