@@ -82,7 +82,7 @@ def _schema_drawn(http: Poster, body: dict[str, Any], scenario: str | None) -> N
 
 
 # Drawing from this schema costs about 80 ms an example (hypothesis-jsonschema), so the fast
-# tier runs 40 and the slow tier 600.
+# tier runs 40 and the slow tier 400 (about a minute).
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=REQUESTS, scenario=SCENARIO_NAMES)
 def test_schema_drawn_requests(http: Poster, body: dict[str, Any], scenario: str | None) -> None:
@@ -90,7 +90,8 @@ def test_schema_drawn_requests(http: Poster, body: dict[str, Any], scenario: str
 
 
 @pytest.mark.slow
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.timeout(600)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=REQUESTS, scenario=SCENARIO_NAMES)
 def test_schema_drawn_requests_at_length(
     http: Poster, body: dict[str, Any], scenario: str | None
