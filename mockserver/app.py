@@ -166,7 +166,9 @@ def _authenticate(request: web.Request, config: MockConfig) -> None:
 
 
 async def _read_body(request: web.Request, config: MockConfig) -> bytes:
-    ctype = request.content_type
+    raw_type = request.headers.get("Content-Type", "")
+    # Fast path for what every client sends; anything else goes through the full parser.
+    ctype = "application/json" if raw_type == "application/json" else request.content_type
     if ctype not in _JSON_TYPES and not ctype.endswith("+json"):
         raise RequestError(
             415, "InvalidParameter", f"Content-Type must be application/json, got {ctype!r}."
@@ -234,14 +236,14 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
             done=config.done_sentinel,
         )
         if data is not None:
-            streamed = search.stream and reply.response is not None
-            template = Template(
-                reply.status,
-                tuple(reply.headers.items()),
-                streamed,
-                tuple(markers.split(data)),
-                ids.count,
-                id_key,
+            template = Template.build(
+                data,
+                markers,
+                status=reply.status,
+                headers=tuple(reply.headers.items()),
+                stream=search.stream and reply.response is not None,
+                uuid_count=ids.count,
+                id_key=id_key,
             )
             app[_CACHE_KEY].put(cache_key, template)
             return await _send_template(request, template, created_at, rid)
@@ -261,7 +263,9 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
 async def _send_template(
     request: web.Request, template: Template, created_at: int, rid: str
 ) -> web.StreamResponse:
-    headers = {"x-request-id": rid, **dict(template.headers)}
+    headers = {"x-request-id": rid}
+    if template.headers:
+        headers.update(template.headers)
     data = template.fill(created_at, rid)
     return await send_bytes(request, template.status, headers, data, stream=template.stream)
 

@@ -28,6 +28,7 @@ __all__ = [
     "make_results",
     "plan_for",
     "random_uuid",
+    "random_uuids",
     "render",
     "reply_text",
 ]
@@ -86,8 +87,17 @@ class Plan:
 
 def random_uuid() -> str:
     """A random UUID4 string, about four times cheaper than ``str(uuid.uuid4())``."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    return random_uuids(1)[0]
+
+
+def random_uuids(count: int) -> list[str]:
+    """``count`` random UUID4 strings from one read of the system's random source."""
+    h = os.urandom(16 * count).hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
+        f"{'89ab'[int(h[i + 16], 16) & 3]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
 
 
 class IdSource:

@@ -15,7 +15,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .synth import IdSource
+from .synth import IdSource, random_uuids
 
 __all__ = ["MarkerIds", "Markers", "Template", "TemplateCache"]
 
@@ -67,31 +67,62 @@ class MarkerIds(IdSource):
         return marker
 
 
+_REQUEST_ID = -1
+_CREATED_AT = -2
+
+
 @dataclass(frozen=True, slots=True)
 class Template:
-    """An encoded answer with holes, and what its HTTP response needs."""
+    """An encoded answer with holes, and what its HTTP response needs.
+
+    ``pieces`` has one more item than ``holes``; hole ``k >= 0`` is the ``k``-th uuid.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     stream: bool
-    pieces: tuple[bytes | str, ...]
+    pieces: tuple[bytes, ...]
+    holes: tuple[int, ...]
     uuid_count: int
     #: for fixed ids: the key the ids derive from (``None``: random ids)
     id_key: str | None
 
+    @classmethod
+    def build(
+        cls,
+        data: bytes,
+        markers: Markers,
+        *,
+        status: int,
+        headers: tuple[tuple[str, str], ...],
+        stream: bool,
+        uuid_count: int,
+        id_key: str | None,
+    ) -> Template:
+        """Cut ``data`` at its markers."""
+        split = markers.split(data)
+        pieces = tuple(p for p in split[::2] if isinstance(p, bytes))
+        codes = {"r": _REQUEST_ID, "t": _CREATED_AT}
+        holes = tuple(
+            codes[h] if h in codes else int(h[1:]) for h in split[1::2] if isinstance(h, str)
+        )
+        return cls(status, headers, stream, pieces, holes, uuid_count, id_key)
+
     def fill(self, created_at: int, request_id: str) -> bytes:
         """The answer for one request: fresh ids (or the fixed ones), time and request id."""
-        ids = IdSource(self.id_key)
-        uuids = [ids.uuid() for _ in range(self.uuid_count)]
-        values = {"r": request_id.encode(), "t": str(created_at).encode()}
-        out = []
-        for piece in self.pieces:
-            if isinstance(piece, bytes):
-                out.append(piece)
-            elif piece[0] == "u":
-                out.append(uuids[int(piece[1:])].encode())
-            else:
-                out.append(values[piece])
+        if self.id_key is None:
+            uuids = random_uuids(self.uuid_count)
+        else:
+            ids = IdSource(self.id_key)
+            uuids = [ids.uuid() for _ in range(self.uuid_count)]
+        values = [u.encode() for u in uuids]
+        values.append(str(created_at).encode())  # index -2
+        values.append(request_id.encode())  # index -1
+        pieces = self.pieces
+        out = [pieces[0]]
+        for n, hole in enumerate(self.holes, start=1):
+            out.append(values[hole])
+            out.append(pieces[n])
         return b"".join(out)
 
 

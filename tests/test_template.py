@@ -67,7 +67,9 @@ def test_markers_split_and_fill() -> None:
     data = json.dumps(doc).encode()
     assert markers.found_in(data)
     assert not markers.found_in(b'{"model": "qwen3.5-plus"}')
-    template = Template(200, (), False, tuple(markers.split(data)), ids.count, "key")
+    template = Template.build(
+        data, markers, status=200, headers=(), stream=False, uuid_count=ids.count, id_key="key"
+    )
     filled = json.loads(template.fill(1771165743, "req-1"))
     assert filled["id"] == filled["again"][1:] and filled["item"] == "msg_" + filled["item"][4:]
     assert filled["created_at"] == 1771165743 and filled["rid"] == "req-1"
@@ -76,7 +78,7 @@ def test_markers_split_and_fill() -> None:
 
 def test_cache_is_bounded_and_least_recently_used() -> None:
     cache = TemplateCache(2)
-    a, b, c = (Template(200, (), False, (bytes([n]),), 0, None) for n in range(3))
+    a, b, c = (Template(200, (), False, (bytes([n]),), (), 0, None) for n in range(3))
     cache.put(("a",), a)
     cache.put(("b",), b)
     assert cache.get(("a",)) is a
