@@ -74,12 +74,16 @@ def test_unknown_extra_fields_and_types_are_tolerated() -> None:
     _valid("error", {**ERRORS["flat_401"], "extra": "field"})
 
 
+def _parent(doc: Any, path: str) -> tuple[Any, str]:
+    *parents, last = path.split(".")
+    for key in parents:
+        doc = doc[int(key)] if isinstance(doc, list) else doc[key]
+    return doc, last
+
+
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(doc: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node: Any = doc
-        for key in parents:
-            node = node[int(key)] if isinstance(node, list) else node[key]
+        node, last = _parent(doc, path)
         if isinstance(node, list):
             node[int(last)] = value
         else:
@@ -90,16 +94,12 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _drop(path: str) -> Callable[[dict[str, Any]], None]:
     def mutate(doc: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node: Any = doc
-        for key in parents:
-            node = node[int(key)] if isinstance(node, list) else node[key]
+        node, last = _parent(doc, path)
         del node[last]
 
     return mutate
 
 
-_DELETED = object()
 BROKEN_RESPONSES = {
     "status_not_in_enum": _set("status", "done"),
     "object_not_response": _set("object", "chat.completion"),
@@ -149,14 +149,6 @@ BROKEN_EVENTS = {
 }
 
 
-@pytest.mark.parametrize("name", list(BROKEN_EVENTS))
-def test_broken_event_fails(name: str) -> None:
-    base, mutate = BROKEN_EVENTS[name]
-    doc = copy.deepcopy(EVENTS[base])
-    mutate(doc)
-    _invalid("stream_event", doc)
-
-
 BROKEN_ERRORS = {
     "flat_missing_code": ("flat_401", _drop("code")),
     "flat_missing_request_id": ("flat_401", _drop("request_id")),
@@ -165,13 +157,18 @@ BROKEN_ERRORS = {
     "envelope_error_string": ("envelope_429", _set("error", "rate limited")),
 }
 
+BROKEN_CASES = {
+    **{f"event:{k}": ("stream_event", EVENTS[base], m) for k, (base, m) in BROKEN_EVENTS.items()},
+    **{f"error:{k}": ("error", ERRORS[base], m) for k, (base, m) in BROKEN_ERRORS.items()},
+}
 
-@pytest.mark.parametrize("name", list(BROKEN_ERRORS))
-def test_broken_error_fails(name: str) -> None:
-    base, mutate = BROKEN_ERRORS[name]
-    doc = copy.deepcopy(ERRORS[base])
+
+@pytest.mark.parametrize("case", list(BROKEN_CASES))
+def test_broken_event_or_error_fails(case: str) -> None:
+    schema, original, mutate = BROKEN_CASES[case]
+    doc = copy.deepcopy(original)
     mutate(doc)
-    _invalid("error", doc)
+    _invalid(schema, doc)
 
 
 @pytest.mark.parametrize(
