@@ -69,7 +69,8 @@ def _json_error(
     )
 
 
-_HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooLarge"}
+# 404 and 405 are routes of their own; this names what aiohttp itself may still raise.
+_HTTP_CODES = {413: "RequestEntityTooLarge"}
 
 
 def _guarded(handler: Handler) -> Handler:

@@ -104,6 +104,19 @@ async def _write_frames(resp: web.StreamResponse, frames: Sequence[Frame]) -> No
         await resp.write(b"".join(batch))
 
 
+def _sse_response(status: int, headers: dict[str, str]) -> web.StreamResponse:
+    resp = web.StreamResponse(status=status, headers={**_SSE_HEADERS, **headers})
+    resp.enable_chunked_encoding()
+    # Documented: the connection closes right after the terminal event [S2, I]; clients that
+    # read to EOF (both OpenAI SDKs) would otherwise wait on a kept-alive socket.
+    resp.force_close()
+    return resp
+
+
+def _json_body(reply: Reply) -> bytes:
+    return dumps(reply.response if reply.response is not None else reply.body)
+
+
 def _drop(request: web.Request) -> None:
     # Abort: no chunked terminator, no FIN handshake niceties; the client sees a torn body.
     if request.transport is not None:
@@ -126,11 +139,7 @@ async def emit(
     if reply.response is None or not stream:
         return await _emit_json(request, reply, headers, speed)
     frames, drop = stream_frames(reply, encoder, delta_chars=delta_chars, speed=speed, done=done)
-    resp = web.StreamResponse(status=reply.status, headers={**_SSE_HEADERS, **headers})
-    resp.enable_chunked_encoding()
-    # Documented: the connection closes right after the terminal event [S2, I]; clients that
-    # read to EOF (both OpenAI SDKs) would otherwise wait on a kept-alive socket.
-    resp.force_close()
+    resp = _sse_response(reply.status, headers)
     try:
         await resp.prepare(request)
         await _write_frames(resp, frames)
@@ -146,7 +155,7 @@ async def emit(
 async def _emit_json(
     request: web.Request, reply: Reply, headers: dict[str, str], speed: float
 ) -> web.StreamResponse:
-    body = dumps(reply.response if reply.response is not None else reply.body)
+    body = _json_body(reply)
     if reply.gap > 0 and speed > 0:
         await asyncio.sleep(reply.gap * speed)
     if reply.malformed_at is not None:
@@ -175,7 +184,7 @@ def encode_plain(
     if reply.gap or reply.cut_at is not None or reply.malformed_at is not None:
         return None
     if reply.response is None or not stream:
-        return dumps(reply.response if reply.response is not None else reply.body)
+        return _json_body(reply)
     frames, _ = stream_frames(reply, encoder, delta_chars=delta_chars, speed=0.0, done=done)
     return b"".join(frame.data for frame in frames)
 
@@ -188,9 +197,7 @@ async def send_bytes(
         return web.Response(
             body=data, status=status, headers=headers, content_type="application/json"
         )
-    resp = web.StreamResponse(status=status, headers={**_SSE_HEADERS, **headers})
-    resp.enable_chunked_encoding()
-    resp.force_close()
+    resp = _sse_response(status, headers)
     try:
         await resp.prepare(request)
         await resp.write(data)
