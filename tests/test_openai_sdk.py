@@ -177,30 +177,30 @@ def test_incomplete_through_the_sdk(shared_mock: ThreadedMock) -> None:
     assert events[-1].type == "response.incomplete"
 
 
-def test_stream_that_ends_early(shared_mock: ThreadedMock) -> None:
+def _events_until(client: openai.OpenAI, scenario: str, error: type[Exception]) -> list[str]:
+    """Stream ``scenario`` until the SDK raises ``error``; the event types seen before it."""
     seen: list[str] = []
-    with pytest.raises(openai.APIConnectionError):
-        for event in _create(_client(shared_mock), "stream_cut", stream=True):
+    with pytest.raises(error):
+        for event in _create(client, scenario, stream=True):
             seen.append(event.type)
+    return seen
+
+
+def test_stream_that_ends_early(shared_mock: ThreadedMock) -> None:
+    seen = _events_until(_client(shared_mock), "stream_cut", openai.APIConnectionError)
     assert seen and "response.completed" not in seen
     with pytest.raises(openai.APIConnectionError):
         _create(_client(shared_mock), "stream_cut")
 
 
 def test_malformed_event_surfaces_as_a_decode_error(shared_mock: ThreadedMock) -> None:
-    seen: list[str] = []
-    with pytest.raises(json.JSONDecodeError):
-        for event in _create(_client(shared_mock), "malformed_event", stream=True):
-            seen.append(event.type)
+    seen = _events_until(_client(shared_mock), "malformed_event", json.JSONDecodeError)
     assert seen and "response.completed" not in seen
 
 
 def test_slow_stream_trips_the_read_timeout() -> None:
     with threaded_mock(slow_gap=5.0) as server:
-        seen: list[str] = []
-        with pytest.raises(openai.APITimeoutError):
-            for event in _create(_client(server, timeout=0.3), "slow", stream=True):
-                seen.append(event.type)
+        seen = _events_until(_client(server, timeout=0.3), "slow", openai.APITimeoutError)
         assert seen == ["response.created"], "the first event comes at once, then the gap"
 
 
