@@ -215,8 +215,11 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     if config.cache_size > 0 and len(raw) <= _MAX_CACHED_BODY and not markers.found_in(raw):
         cache_key = (raw, scenario.name, seed, framing, oss)
         template = app[_CACHE_KEY].get(cache_key)
-        if template is not None:
+        if isinstance(template, Template):
             return await _send_template(request, template, created_at, rid)
+        if template is None:
+            cache_key = None  # seen before: its answer has delays or faults
+
     body = decode_body(raw)
     search = parse_request(body, config, oss_resolve=oss)
     id_key = None
@@ -248,6 +251,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
             )
             app[_CACHE_KEY].put(cache_key, template)
             return await _send_template(request, template, created_at, rid)
+        app[_CACHE_KEY].put(cache_key, None)
     ctx = Context(search, config, seed, IdSource(id_key), created_at, rid)
     return await emit(
         request,

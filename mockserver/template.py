@@ -10,6 +10,7 @@ never cached, so a marker can only come from the mock itself.
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from .synth import IdSource, random_uuids
 
-__all__ = ["MarkerIds", "Markers", "Template", "TemplateCache"]
+__all__ = ["MarkerIds", "Markers", "Miss", "Template", "TemplateCache"]
 
 
 class Markers:
@@ -126,20 +127,30 @@ class Template:
         return b"".join(out)
 
 
+class Miss(enum.Enum):
+    """What :meth:`TemplateCache.get` answers for a request it has not seen."""
+
+    MISS = enum.auto()
+
+
 class TemplateCache:
-    """A bounded least-recently-used map from request keys to templates."""
+    """A bounded least-recently-used map from request keys to templates.
+
+    A key may map to ``None``: its answer has delays or faults, so it is sent frame by frame
+    and never cached; remembering that spares building it twice on every such request.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[object, ...], Template] = OrderedDict()
+        self._items: OrderedDict[tuple[object, ...], Template | None] = OrderedDict()
 
-    def get(self, key: tuple[object, ...]) -> Template | None:
-        template = self._items.get(key)
-        if template is not None:
+    def get(self, key: tuple[object, ...]) -> Template | Miss | None:
+        template = self._items.get(key, Miss.MISS)
+        if template is not Miss.MISS:
             self._items.move_to_end(key)
         return template
 
-    def put(self, key: tuple[object, ...], template: Template) -> None:
+    def put(self, key: tuple[object, ...], template: Template | None) -> None:
         if self.size <= 0:
             return
         self._items[key] = template

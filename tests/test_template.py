@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mockserver.template import MarkerIds, Markers, Template, TemplateCache
+from mockserver.template import MarkerIds, Markers, Miss, Template, TemplateCache
 
 from .conftest import MockClientFactory
 from .support import AUTH, LEGACY_PATH, event_payloads, search_body
@@ -83,7 +83,22 @@ def test_cache_is_bounded_and_least_recently_used() -> None:
     cache.put(("b",), b)
     assert cache.get(("a",)) is a
     cache.put(("c",), c)
-    assert cache.get(("b",)) is None and cache.get(("a",)) is a and cache.get(("c",)) is c
+    assert cache.get(("b",)) is Miss.MISS and cache.get(("a",)) is a and cache.get(("c",)) is c
+    cache.put(("faulty",), None)
+    assert cache.get(("faulty",)) is None, "remembered as not cacheable"
     off = TemplateCache(0)
     off.put(("a",), a)
-    assert off.get(("a",)) is None
+    assert off.get(("a",)) is Miss.MISS
+
+
+async def test_faulty_answers_are_remembered_as_uncacheable(mock_client: MockClientFactory) -> None:
+    client = await mock_client()
+    headers = {**AUTH, "X-Mock-Scenario": "malformed_event"}
+    for _ in range(2):
+        raw = await (
+            await client.post(LEGACY_PATH, json=search_body(stream=True), headers=headers)
+        ).read()
+        bad = [
+            e for e in raw.split(b"\n\n") if e.startswith(b"id:") and not e.rstrip().endswith(b"}")
+        ]
+        assert len(bad) == 1, "each answer carries its one malformed event"
