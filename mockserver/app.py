@@ -15,10 +15,11 @@ from aiohttp import web
 
 from .config import Framing, MockConfig
 from .errors import RequestError, error_body
+from .ids import fresh_uuid
 from .request import decode_body, parse_request
-from .scenarios import SCENARIOS, Context, get_scenario
+from .scenarios import SCENARIOS, Context, Scenario, get_scenario
 from .sse import SSEEncoder, dumps, emit, encode_plain, send_bytes
-from .synth import IdSource, random_uuid
+from .synth import IdSource
 from .template import MarkerIds, Markers, Template, TemplateCache
 
 __all__ = ["CONFIG_KEY", "RESPONSES_PATHS", "create_app"]
@@ -36,6 +37,7 @@ CONFIG_KEY = web.AppKey("config", MockConfig)
 _ENCODERS_KEY = web.AppKey("encoders", dict)
 _MARKERS_KEY = web.AppKey("markers", Markers)
 _CACHE_KEY = web.AppKey("template_cache", TemplateCache)
+_DEFAULT_SCENARIO_KEY = web.AppKey("default_scenario", Scenario)
 _FRAMINGS: tuple[Framing, ...] = ("dashscope", "openai")
 _JSON_TYPES = ("application/json",)
 
@@ -78,7 +80,7 @@ def _guarded(handler: Handler) -> Handler:
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        trace = _Trace(random_uuid())
+        trace = _Trace(fresh_uuid())
         _TRACE.set(trace)
         try:
             response = await handler(request)
@@ -166,7 +168,7 @@ def _authenticate(request: web.Request, config: MockConfig) -> None:
         raise RequestError(401, "InvalidApiKey", "Invalid API-key provided.")
 
 
-async def _read_body(request: web.Request, config: MockConfig) -> bytes:
+def _check_body_headers(request: web.Request, config: MockConfig) -> None:
     raw_type = request.headers.get("Content-Type", "")
     # Fast path for what every client sends; anything else goes through the full parser.
     ctype = "application/json" if raw_type == "application/json" else request.content_type
@@ -181,12 +183,6 @@ async def _read_body(request: web.Request, config: MockConfig) -> bytes:
             f"The request body is {request.content_length} bytes; "
             f"the limit is {config.max_body_bytes}.",
         )
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise RequestError(
-            413, "RequestEntityTooLarge", f"The request body exceeds {config.max_body_bytes} bytes."
-        ) from None
 
 
 _MAX_CACHED_BODY = 64 * 1024
@@ -198,8 +194,15 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     config = app[CONFIG_KEY]
     rid = _request_id()
     _authenticate(request, config)
-    raw = await _read_body(request, config)
-    scenario = get_scenario(_header(request, "X-Mock-Scenario") or config.scenario)
+    _check_body_headers(request, config)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the limit
+        raise RequestError(
+            413, "RequestEntityTooLarge", f"The request body exceeds {config.max_body_bytes} bytes."
+        ) from None
+    named = _header(request, "X-Mock-Scenario")
+    scenario = get_scenario(named) if named else app[_DEFAULT_SCENARIO_KEY]
     _TRACE.get().scenario = scenario.name
     speed = _float_header(request, "X-Mock-Speed", config.speed)
     seed = _int_header(request, "X-Mock-Seed", config.seed)
@@ -212,13 +215,25 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     created_at = config.created_at if config.created_at is not None else int(time.time())
     markers = app[_MARKERS_KEY]
     cache_key = None
-    if config.cache_size > 0 and len(raw) <= _MAX_CACHED_BODY and not markers.found_in(raw):
+    if config.cache_size > 0 and len(raw) <= _MAX_CACHED_BODY:
         cache_key = (raw, scenario.name, seed, framing, oss)
         template = app[_CACHE_KEY].get(cache_key)
         if isinstance(template, Template):
-            return await _send_template(request, template, created_at, rid)
-        if template is None:
-            cache_key = None  # seen before: its answer has delays or faults
+            filled = template.fill(created_at, rid)
+            if not template.stream:  # the hot path: no coroutine of its own
+                return web.Response(
+                    body=filled,
+                    status=template.status,
+                    headers=template.response_headers(rid),
+                    content_type="application/json",
+                )
+            return await send_bytes(
+                request, template.status, template.response_headers(rid), filled, stream=True
+            )
+        # Seen before with delays or faults (None), or a body holding a marker: never cached,
+        # so the marker check is needed only here, on a miss.
+        if template is None or markers.found_in(raw):
+            cache_key = None
 
     body = decode_body(raw)
     search = parse_request(body, config, oss_resolve=oss)
@@ -250,7 +265,13 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
                 id_key=id_key,
             )
             app[_CACHE_KEY].put(cache_key, template)
-            return await _send_template(request, template, created_at, rid)
+            return await send_bytes(
+                request,
+                template.status,
+                template.response_headers(rid),
+                template.fill(created_at, rid),
+                stream=template.stream,
+            )
         app[_CACHE_KEY].put(cache_key, None)
     ctx = Context(search, config, seed, IdSource(id_key), created_at, rid)
     return await emit(
@@ -263,16 +284,6 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         speed=speed,
         done=config.done_sentinel,
     )
-
-
-async def _send_template(
-    request: web.Request, template: Template, created_at: int, rid: str
-) -> web.StreamResponse:
-    headers = {"x-request-id": rid}
-    if template.headers:
-        headers.update(template.headers)
-    data = template.fill(created_at, rid)
-    return await send_bytes(request, template.status, headers, data, stream=template.stream)
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -297,9 +308,10 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Applic
     An unknown default scenario is refused here, not on the first request.
     """
     config = replace(config or MockConfig(), **overrides)
-    get_scenario(config.scenario)
+    default_scenario = get_scenario(config.scenario)
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
+    app[_DEFAULT_SCENARIO_KEY] = default_scenario
     app[_MARKERS_KEY] = Markers()
     app[_CACHE_KEY] = TemplateCache(config.cache_size)
     app[_ENCODERS_KEY] = {f: SSEEncoder(f, status_comment=config.status_comment) for f in _FRAMINGS}

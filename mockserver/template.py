@@ -16,7 +16,8 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .synth import IdSource, random_uuids
+from .ids import fresh_uuid_bytes
+from .synth import IdSource
 
 __all__ = ["MarkerIds", "Markers", "Miss", "Template", "TemplateCache"]
 
@@ -109,14 +110,20 @@ class Template:
         )
         return cls(status, headers, stream, pieces, holes, uuid_count, id_key)
 
+    def response_headers(self, request_id: str) -> dict[str, str]:
+        """The HTTP headers of the answer: ``x-request-id`` and the reply's own."""
+        headers = {"x-request-id": request_id}
+        if self.headers:
+            headers.update(self.headers)
+        return headers
+
     def fill(self, created_at: int, request_id: str) -> bytes:
         """The answer for one request: fresh ids (or the fixed ones), time and request id."""
         if self.id_key is None:
-            uuids = random_uuids(self.uuid_count)
+            values = fresh_uuid_bytes(self.uuid_count)
         else:
             ids = IdSource(self.id_key)
-            uuids = [ids.uuid() for _ in range(self.uuid_count)]
-        values = [u.encode() for u in uuids]
+            values = [ids.uuid().encode() for _ in range(self.uuid_count)]
         values.append(str(created_at).encode())  # index -2
         values.append(request_id.encode())  # index -1
         pieces = self.pieces

@@ -107,16 +107,3 @@ def test_thinking_switches() -> None:
 def test_tool_choice_none_means_no_search() -> None:
     request = parse_request({**search_body(), "tool_choice": "none"}, MockConfig())
     assert plan_for(request, 0).calls == ()
-
-
-def test_random_uuid_is_a_version_4_rfc_4122_uuid() -> None:
-    import uuid
-
-    from mockserver.synth import random_uuid, random_uuids
-
-    values = {random_uuid() for _ in range(100)} | set(random_uuids(100))
-    assert len(values) == 200
-    for value in values:
-        parsed = uuid.UUID(value)
-        assert str(parsed) == value
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
