@@ -33,7 +33,7 @@ class MockConfig:
         api_key: when set, only this bearer token is accepted; otherwise any non-empty one.
         seed: mixed into every synthesized result, so a different seed gives other results.
         speed: factor on every scripted delay (0 = none, 1 = as scripted).
-        fixed_ids: derive ids from the request and seed instead of random UUIDs (snapshots).
+        fixed_ids: derive ids from the request and seed instead of fresh UUIDs (snapshots).
         created_at: a fixed ``created_at`` for snapshots; ``None`` = the clock.
         framing: ``dashscope`` (documented: ``id:``/``event:``/``:HTTP_STATUS/200``/``data:``)
             or ``openai`` (``event: `` and ``data: `` with a space, no id or comment).

@@ -84,7 +84,7 @@ class Plan:
 
 
 class IdSource:
-    """Ids for one response: random UUIDs, or reproducible ones derived from a key."""
+    """Ids for one response: fresh UUIDs (see :mod:`.ids`), or reproducible ones from a key."""
 
     def __init__(self, key: str | None = None) -> None:
         self._rng = random.Random(key) if key is not None else None
