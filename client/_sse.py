@@ -40,6 +40,21 @@ class LineDecoder:
                 chunk = chunk[1:]
         if not chunk:
             return []
+        if b"\r" not in chunk:
+            # The common case (LF only): one UTF-8 decode for all the chunk's whole lines. A cut
+            # after a LF is a character boundary, so decoding them together is exact.
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                self._pending.append(chunk)
+                return []
+            whole = chunk[:end]
+            if self._pending:
+                self._pending.append(whole)
+                whole = b"".join(self._pending)
+                self._pending.clear()
+            if end + 1 < len(chunk):
+                self._pending.append(chunk[end + 1 :])
+            return whole.decode("utf-8", "replace").split("\n")
         pieces = chunk.splitlines(keepends=True)
         last = pieces[-1]
         if last.endswith((b"\n", b"\r")):
@@ -92,33 +107,38 @@ class SSEDecoder:
         return events
 
     def _process(self, lines: list[str]) -> list[SSEEvent]:
+        # The hot loop: the field state machine inlined, with its state in locals.
         events: list[SSEEvent] = []
+        data, dirty = self._data, self._dirty
         for line in lines:
             if not line:
-                event = self._dispatch()
-                if event is not None:
-                    events.append(event)
-            elif line[0] != ":":
-                self._field(line)
+                if dirty:
+                    self._data, self._dirty = data, dirty
+                    event = self._dispatch()
+                    if event is not None:
+                        events.append(event)
+                    data, dirty = self._data, False
+                continue
+            if line[0] == ":":
+                continue
+            name, colon, value = line.partition(":")
+            if colon and value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                self._event = value
+            elif name == "id":
+                if "\x00" not in value:
+                    self._last_id = value
+            elif name == "retry":
+                if value.isascii() and value.isdigit():
+                    self._retry = int(value)
+            else:
+                continue
+            dirty = True
+        self._data, self._dirty = data, dirty
         return events
-
-    def _field(self, line: str) -> None:
-        name, colon, value = line.partition(":")
-        if colon and value[:1] == " ":
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "id":
-            if "\x00" not in value:
-                self._last_id = value
-        elif name == "retry":
-            if value.isascii() and value.isdigit():
-                self._retry = int(value)
-        else:
-            return
-        self._dirty = True
 
     def _dispatch(self) -> SSEEvent | None:
         if not self._dirty:
