@@ -146,6 +146,19 @@ def ours_json(chunks: Iterable[bytes]) -> int:
     return n
 
 
+def openai_typed(chunks: Iterable[bytes]) -> int:
+    """The OpenAI SDK's whole path: its decoder, ``sse.json()``, then its model construction."""
+    from openai._models import construct_type
+    from openai._streaming import SSEDecoder as OpenAIDecoder
+    from openai.types.responses import ResponseStreamEvent
+
+    n = 0
+    for sse in OpenAIDecoder().iter_bytes(iter(chunks)):
+        construct_type(type_=ResponseStreamEvent, value=sse.json())
+        n += 1
+    return n
+
+
 DECODERS: dict[str, Decoder] = {
     "naive split": naive,
     "ours": ours,
@@ -153,6 +166,7 @@ DECODERS: dict[str, Decoder] = {
     "openai SDK": openai_sdk,
     "ours + json": ours_json,
     "ours + typed": ours_typed,
+    "openai + typed": openai_typed,
 }
 
 

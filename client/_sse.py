@@ -10,14 +10,17 @@ delivered by ``flush`` (servers often omit the final blank line).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["LineDecoder", "SSEDecoder", "SSEEvent"]
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
-    """One dispatched event: ``event`` defaults to ``"message"`` as the standard says."""
+class SSEEvent(NamedTuple):
+    """One dispatched event: ``event`` defaults to ``"message"`` as the standard says.
+
+    A named tuple: immutable and typed like a frozen dataclass, at a third of its cost to
+    build, which matters at hundreds of thousands of events a second.
+    """
 
     data: str
     event: str = "message"
@@ -112,12 +115,14 @@ class SSEDecoder:
         data, dirty = self._data, self._dirty
         for line in lines:
             if not line:
-                if dirty:
-                    self._data, self._dirty = data, dirty
-                    event = self._dispatch()
-                    if event is not None:
-                        events.append(event)
-                    data, dirty = self._data, False
+                if dirty:  # dispatch, inlined (see _dispatch)
+                    if data:
+                        text = data[0] if len(data) == 1 else "\n".join(data)
+                        events.append(
+                            SSEEvent(text, self._event or "message", self._last_id, self._retry)
+                        )
+                    data, dirty = [], False
+                    self._event = self._retry = None
                 continue
             if line[0] == ":":
                 continue

@@ -125,14 +125,15 @@ async def test_several_images_give_several_calls(mock_url: MockUrlFactory) -> No
 
 
 async def test_failed_response_raises_with_the_response(mock_url: MockUrlFactory) -> None:
-    url = await mock_url(speed=0)
+    url = await mock_url(**FIXED)
     async with _client(url, "response_failed") as client:
         with pytest.raises(ResponseFailedError) as plain:
-            await client.search(SEED_IMAGE)
+            await client.search(SEED_IMAGE, TEXT)
         with pytest.raises(ResponseFailedError) as streamed:
             await _stream_all(client)
     assert plain.value.response.status == "failed"
     assert plain.value.code == streamed.value.code == "InternalError"
+    assert streamed.value.response == plain.value.response  # the fold equals the plain answer
 
 
 @pytest.mark.parametrize("stream", [False, True])

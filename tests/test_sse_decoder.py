@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from client import LineDecoder, SSEDecoder, SSEEvent
@@ -127,3 +127,70 @@ def test_any_chunking_yields_the_same_events(
     expected = [SSEEvent(e["data"], e["event"]) for e in events]
     assert _decode(chunks) == expected
     assert _decode([raw]) == expected
+
+
+def _encode(event: SSEEvent, ending: str) -> str:
+    """A spec encoder, written here so that it shares nothing with the decoder or the mock:
+    one ``data:`` line per line of data, then the other fields, then a blank line."""
+    # One space after each colon: the decoder strips exactly one, so values may start with one.
+    lines = [f"data: {line}" for line in event.data.split("\n")]
+    if event.event != "message":
+        lines.append(f"event: {event.event}")
+    if event.id is not None:
+        lines.append(f"id: {event.id}")
+    if event.retry is not None:
+        lines.append(f"retry:{event.retry}")
+    return "".join(line + ending for line in lines) + ending
+
+
+_FIELD = st.text(
+    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=["Cs"])
+)
+_EVENTS = st.lists(
+    st.builds(
+        SSEEvent,
+        data=st.text(
+            alphabet=st.characters(blacklist_characters="\r", blacklist_categories=["Cs"])
+        ),
+        event=_FIELD.filter(lambda s: s != ""),
+        id=st.none() | _FIELD,
+        retry=st.none() | st.integers(min_value=0, max_value=10**12),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _with_ids_carried(events: list[SSEEvent]) -> list[SSEEvent]:
+    # The last event id persists across events, as the standard says.
+    out, last = [], None
+    for event in events:
+        last = event.id if event.id is not None else last
+        out.append(event._replace(id=last))
+    return out
+
+
+@given(
+    _EVENTS, st.lists(st.sampled_from(list(ENDINGS.values())), min_size=1, max_size=4), st.data()
+)
+def test_encode_then_decode_returns_the_events(
+    events: list[SSEEvent], endings: list[str], data: st.DataObject
+) -> None:
+    # Each event gets its own line ending, so the LF-only fast path and the CR path alternate.
+    raw = "".join(_encode(e, endings[n % len(endings)]) for n, e in enumerate(events)).encode()
+    cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=8), label="cuts")
+    points = sorted(set(cuts))
+    chunks = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
+    note(f"chunks={chunks!r}")
+    assert _decode(chunks) == _with_ids_carried(events)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(
+    _EVENTS, st.lists(st.sampled_from(list(ENDINGS.values())), min_size=1, max_size=4), st.data()
+)
+def test_encode_then_decode_on_thousands_of_examples(
+    events: list[SSEEvent], endings: list[str], data: st.DataObject
+) -> None:
+    test_encode_then_decode_returns_the_events.hypothesis.inner_test(events, endings, data)  # type: ignore[attr-defined]
