@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,22 @@ def test_cli_refused_connection_is_one_line(tmp_path: object) -> None:
     result = _run("search", SEED_IMAGE, "--base-url", "http://127.0.0.1:9/v1")
     assert result.returncode == 1
     assert "imgsearch: error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_readme_client_example_runs_against_the_mock(shared_mock: ThreadedMock) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## The client") :]
+    code = section[
+        section.index("```python\n") + 10 : section.index("\n```", section.index("```python"))
+    ]
+    default = "http://127.0.0.1:8000/api/v2/apps/protocols/compatible-mode/v1"
+    assert code.count(default) == 1
+    env = {**os.environ, "DASHSCOPE_API_KEY": "sk-test-readme", "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run(
+        [sys.executable, "-c", code.replace(default, shared_mock.base_url)],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "response.created" in lines and "response.completed" in lines
+    assert lines[-1].startswith("Usage(input_tokens=")
