@@ -321,3 +321,49 @@ async def test_client_and_openai_sdk_agree(mock_url: MockUrlFactory, scenario: s
     )
     x_tools = getattr(theirs.usage, "x_tools", None) or {}
     assert ours.usage.tool_calls == {name: info["count"] for name, info in x_tools.items()}
+
+
+async def test_invalid_api_key_scenario(mock_url: MockUrlFactory) -> None:
+    url = await mock_url(speed=0)
+    async with _client(url, "invalid_api_key") as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.search(SEED_IMAGE)
+        with pytest.raises(AuthenticationError):
+            await _stream_all(client)
+    assert caught.value.code == "InvalidApiKey" and caught.value.request_id
+
+
+ERROR_SCENARIOS = {
+    # scenario: (our error, the SDK's error or None when the SDK returns a failed Response)
+    "invalid_api_key": (AuthenticationError, openai.AuthenticationError),
+    "rate_limited": (RateLimitError, openai.RateLimitError),
+    "server_error": (ServerError, openai.InternalServerError),
+    "response_failed": (ResponseFailedError, None),
+    "rate_limited_200": (RateLimitError, None),
+}
+
+
+@pytest.mark.parametrize("scenario", list(ERROR_SCENARIOS))
+async def test_client_and_openai_sdk_agree_on_errors(
+    mock_url: MockUrlFactory, scenario: str
+) -> None:
+    ours_cls, sdk_cls = ERROR_SCENARIOS[scenario]
+    url = await mock_url(**FIXED)
+    async with _client(url, scenario, max_retries=0) as client:
+        with pytest.raises(ours_cls) as ours:
+            await client.search(SEED_IMAGE, TEXT)
+        body = client.request_body(SEED_IMAGE, TEXT, {})
+    headers = {"X-Mock-Scenario": scenario}
+    sdk = openai.AsyncOpenAI(
+        api_key="sk-test", base_url=url, default_headers=headers, max_retries=0
+    )
+    async with sdk:
+        if sdk_cls is not None:
+            with pytest.raises(sdk_cls) as theirs:
+                await sdk.responses.create(**body)
+            assert getattr(ours.value, "code", None) == theirs.value.code
+            assert getattr(ours.value, "status", None) == theirs.value.status_code
+        else:  # the SDK returns the failed Response; we raise, carrying the same facts
+            response = await sdk.responses.create(**body)
+            assert response.status == "failed" and response.error is not None
+            assert getattr(ours.value, "code", None) == response.error.code
