@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -71,7 +72,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value))
     with contextlib.suppress(TypeError, ValueError, IndexError):
         when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - asyncio.get_running_loop().time())
+        return max(0.0, when.timestamp() - time.time())
     return None
 
 

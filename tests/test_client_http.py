@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any
 
 import openai
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict
 
 from client import (
     APIConnectionError,
@@ -367,3 +370,26 @@ async def test_client_and_openai_sdk_agree_on_errors(
             response = await sdk.responses.create(**body)
             assert response.status == "failed" and response.error is not None
             assert getattr(ours.value, "code", None) == response.error.code
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "2"}, 2.0),
+        ({"Retry-After": "1.5", "retry-after-ms": "250"}, 0.25),
+        ({"Retry-After": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_headers(headers: dict[str, str], expected: float | None) -> None:
+    from client._client import _retry_after
+
+    assert _retry_after(CIMultiDict(headers)) == expected
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from client._client import _retry_after
+
+    when = formatdate(time.time() + 30, usegmt=True)
+    delay = _retry_after(CIMultiDict({"Retry-After": when}))
+    assert delay is not None and 28 <= delay <= 30
