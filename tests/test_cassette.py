@@ -1,0 +1,182 @@
+"""Cassettes: the format round-trips, plain vcrpy replays it, writes are safe, secrets go."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import vcr
+
+from client import ImageSearchClient
+from mockserver import cassette as cs
+from mockserver.cassette import (
+    PLACEHOLDER,
+    Cassette,
+    CassetteError,
+    Chunk,
+    Interaction,
+    Provenance,
+    RecordedRequest,
+    RecordedResponse,
+)
+
+from .conftest import MockUrlFactory
+from .support import SEED_IMAGE, search_body
+
+
+async def _capture(url: str, body: dict[str, Any], headers: dict[str, str]) -> Interaction:
+    """One interaction with the mock, its body kept chunk by chunk with offsets."""
+    uri = f"{url}/responses"
+    data = json.dumps(body).encode()
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        async with session.post(uri, data=data, headers=headers) as resp:
+            chunks = [
+                Chunk(time.perf_counter() - started, piece)
+                async for piece in resp.content.iter_any()
+            ]
+            response = RecordedResponse(
+                resp.status,
+                resp.reason or "",
+                {str(k): resp.headers.getall(k) for k in resp.headers},
+                tuple(chunks),
+            )
+    request = RecordedRequest("POST", uri, {k: [v] for k, v in headers.items()}, data)
+    return Interaction(request, response)
+
+
+def _cassette(*interactions: Interaction) -> Cassette:
+    return Cassette(interactions, Provenance("synthesized", "default", "a test cassette"))
+
+
+HEADERS = {"Authorization": "Bearer sk-test-cassette", "Content-Type": "application/json"}
+
+
+async def test_dumps_then_loads_is_the_same_cassette(mock_url: MockUrlFactory) -> None:
+    url = await mock_url(speed=0)
+    plain = await _capture(url, search_body(), HEADERS)
+    streamed = await _capture(url, search_body(stream=True), HEADERS)
+    cassette = _cassette(plain, streamed)
+    assert cs.loads(cs.dumps(cassette)) == cassette
+    assert streamed.response.body.startswith(b"id:1\nevent:response.created\n")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_plain_vcrpy_replays_a_cassette_to_our_client(
+    mock_url: MockUrlFactory, tmp_path: Path, stream: bool
+) -> None:
+    url = await mock_url(speed=0, fixed_ids=True, created_at=1771165743)
+    client_body = ImageSearchClient("sk-x", url).request_body(SEED_IMAGE, None, {})
+    if stream:
+        client_body["stream"] = True
+    path = cs.save(_cassette(await _capture(url, client_body, HEADERS)), tmp_path / "c.yaml")
+    async with ImageSearchClient("sk-x", url) as client:
+        live = await client.search(SEED_IMAGE)
+    # The recorded server is gone from the picture: vcrpy answers, with record_mode none.
+    with vcr.use_cassette(str(path), record_mode="none", match_on=["method", "uri"]):
+        async with ImageSearchClient("sk-x", url, max_retries=0) as client:
+            if stream:
+                async with client.stream(SEED_IMAGE) as s:
+                    replayed = await s.final()
+            else:
+                replayed = await client.search(SEED_IMAGE)
+    assert replayed == live
+
+
+def _sample(body: bytes = b'{"ok": true}', chunks: tuple[bytes, ...] | None = None) -> Cassette:
+    parts = chunks or (body,)
+    response = RecordedResponse(
+        200,
+        "OK",
+        {"Content-Type": ["application/json"]},
+        tuple(Chunk(0.1 * n, p) for n, p in enumerate(parts)),
+    )
+    request = RecordedRequest(
+        "POST", "http://127.0.0.1:1/v1/responses", dict(HEADERS.items() and {"a": ["b"]}), b"{}"
+    )
+    return _cassette(Interaction(request, response))
+
+
+def test_save_never_overwrites_unless_told(tmp_path: Path) -> None:
+    path = tmp_path / "kept.yaml"
+    cs.save(_sample(b"first"), path)
+    with pytest.raises(CassetteError, match="already there"):
+        cs.save(_sample(b"second"), path)
+    assert cs.load(path).interactions[0].response.body == b"first"
+    cs.save(_sample(b"second"), path, overwrite=True)
+    assert cs.load(path).interactions[0].response.body == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.yaml"]  # no temporary left
+
+
+def test_an_interrupted_write_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cs.save(_sample(), tmp_path / "half.yaml")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_binary_bodies_survive(tmp_path: Path) -> None:
+    blob = bytes(range(256))
+    path = cs.save(_sample(chunks=(blob[:100], blob[100:])), tmp_path / "bin.yaml")
+    loaded = cs.load(path).interactions[0].response
+    assert loaded.body == blob and [len(c.data) for c in loaded.chunks] == [100, 156]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version: 1\ninteractions: [", "not valid YAML"),
+        ("!!python/object/apply:os.system ['true']", "not valid YAML"),
+        ("version: 2\ninteractions: []\n", "version must be 1"),
+        ("version: 1\ninteractions: {}\n", "interactions must be a list"),
+        (
+            "version: 1\ninteractions: [{request: {}, response: {status: {code: x}}}]\n",
+            "status.code",
+        ),
+    ],
+)
+def test_bad_cassettes_are_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(CassetteError, match=message):
+        cs.loads(text, "bad.yaml")
+
+
+def test_redact_leaves_no_trace_of_a_random_key() -> None:
+    key = "sk-" + secrets.token_hex(16)
+    other = "sk-" + secrets.token_hex(16)  # key-shaped, but in no header
+    event = f'data:{{"echo":"{key}","note":"{other}"}}\n\n'.encode()
+    cut = event.index(key.encode()) + 5  # the key straddles two chunks
+    response = RecordedResponse(200, "OK", {"Set-Cookie": ["session=abc123456"]}, (
+        Chunk(0.0, event[:cut]), Chunk(0.5, event[cut:]),
+    ))  # fmt: skip
+    request = RecordedRequest(
+        "POST",
+        f"http://127.0.0.1:1/v1/responses?api_key={key}&x=1",
+        {
+            "Authorization": [f"Bearer {key}"],
+            "X-Api-Key": [key],
+            "Content-Type": ["application/json"],
+        },
+        json.dumps({"input": f"my key is {key}", "model": "qwen3.5-plus"}).encode(),
+    )
+    redacted = cs.redact(_cassette(Interaction(request, response)), patterns=[r"session=\w+"])
+    text = cs.dumps(redacted)
+    assert key not in text and other not in text and "abc123456" not in text
+    got = redacted.interactions[0]
+    assert got.request.headers["Authorization"] == [f"Bearer {PLACEHOLDER}"]
+    assert got.request.uri == f"http://127.0.0.1:1/v1/responses?api_key={PLACEHOLDER}&x=1"
+    assert json.loads(got.request.body)["model"] == "qwen3.5-plus"  # still matches on the body
+    assert [c.offset for c in got.response.chunks] == [0.0, 0.5]
+    assert got.response.body == event.replace(key.encode(), PLACEHOLDER.encode()).replace(
+        other.encode(), PLACEHOLDER.encode()
+    )
