@@ -167,13 +167,16 @@ class StreamAccumulator:
             opened.parts.append([])
             opened.done_parts.append(False)
             return
-        if ci >= len(opened.parts) or opened.done_parts[ci]:
-            raise StreamError(f"content part {ci} of item {event.item_id} is not open")
-        self._check_text(event.type, "".join(opened.parts[ci]), event.part.text or "")
+        deltas = self._open_part(opened, ci, event.item_id, event.type)
+        self._check_text(event.type, "".join(deltas), event.part.text or "")
         opened.done_parts[ci] = True
 
     def _part_of(self, index: int, item_id: str, ci: int, what: str) -> list[str]:
-        opened = self._opened(index, item_id, what)
+        return self._open_part(self._opened(index, item_id, what), ci, item_id, what)
+
+    @staticmethod
+    def _open_part(opened: _OpenItem, ci: int, item_id: str, what: str) -> list[str]:
+        """The deltas so far of content part ``ci``, which must be open."""
         if ci >= len(opened.parts) or opened.done_parts[ci]:
             raise StreamError(f"{what} refers to content part {ci} of {item_id}, which is not open")
         return opened.parts[ci]

@@ -141,6 +141,16 @@ def _failure(response: Response, request_id: str | None) -> ImageSearchError:
     return ResponseFailedError(response)
 
 
+def _json_answer(status: int, raw: bytes, headers: Mapping[str, str]) -> Response:
+    """The Response in a JSON answer, or the typed error it stands for."""
+    if status >= 400:
+        raise _status_error(status, raw, headers)
+    response = parse_response(parse_json(raw))
+    if response.status == "failed":
+        raise _failure(response, headers.get("x-request-id"))
+    return response
+
+
 @contextlib.contextmanager
 def _translate(what: str) -> Iterator[None]:
     """The one place where aiohttp's and asyncio's exceptions become the client's."""
@@ -313,26 +323,24 @@ class ImageSearchClient:
         result: Response = await self._with_retries(lambda: self._search_once(body))
         return result
 
-    async def _search_once(self, body: dict[str, Any]) -> Response:
+    def _post(self, body: dict[str, Any], *, stream: bool) -> Any:
+        """``session.post`` to the responses endpoint (no total timeout for a stream)."""
         t = self.timeout
-        timeout = aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.idle)
-        session = self._open_session()
+        timeout = aiohttp.ClientTimeout(
+            total=None if stream else t.total, sock_connect=t.connect, sock_read=t.idle
+        )
+        return self._open_session().post(
+            f"{self.base_url}/responses",
+            json=body,
+            headers=self._request_headers(body),
+            timeout=timeout,
+        )
+
+    async def _search_once(self, body: dict[str, Any]) -> Response:
         with _translate("waiting for the response"):
-            async with session.post(
-                f"{self.base_url}/responses",
-                json=body,
-                headers=self._request_headers(body),
-                timeout=timeout,
-            ) as resp:
+            async with self._post(body, stream=False) as resp:
                 raw = await resp.read()
-                headers = resp.headers
-                status = resp.status
-        if status >= 400:
-            raise _status_error(status, raw, headers)
-        response = parse_response(parse_json(raw))
-        if response.status == "failed":
-            raise _failure(response, headers.get("x-request-id"))
-        return response
+        return _json_answer(resp.status, raw, resp.headers)
 
     def stream(
         self, images: str | Sequence[str], text: str | None = None, **params: Any
@@ -396,17 +404,8 @@ class ResponseStream:
             self._resp = None
 
     async def _connect_once(self) -> aiohttp.ClientResponse:
-        client = self._client
-        t = client.timeout
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.idle)
-        session = client._open_session()
         with _translate("connecting for the stream"):
-            resp = await session.post(
-                f"{client.base_url}/responses",
-                json=self._body,
-                headers=client._request_headers(self._body),
-                timeout=timeout,
-            )
+            resp: aiohttp.ClientResponse = await self._client._post(self._body, stream=True)
             if resp.status < 400 and resp.content_type == "text/event-stream":
                 return resp
             try:
@@ -414,12 +413,8 @@ class ResponseStream:
             finally:
                 resp.close()
         self.request_id = resp.headers.get("x-request-id")
-        if resp.status >= 400:
-            raise _status_error(resp.status, raw, resp.headers)
         # A JSON answer to a stream request: the SDKs read it as zero events. Say what it was.
-        response = parse_response(parse_json(raw))
-        if response.status == "failed":
-            raise _failure(response, self.request_id)
+        _json_answer(resp.status, raw, resp.headers)
         raise ProtocolError(
             "", "expected an event stream, but the server answered with one JSON Response", raw[:80]
         )

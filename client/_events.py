@@ -133,10 +133,7 @@ class ReasoningDeltaEvent(_Model):
     _WIRE: ClassVar[tuple[str, ...]] = ("type", "sequence_number", "item_id", "output_index")
 
     def to_dict(self) -> dict[str, Any]:
-        out = _Model.to_dict(self)
-        out[_index_key(self.type)] = self.index
-        out["delta"] = self.delta
-        return out
+        return _reasoning_dict(self, "delta", self.delta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +150,21 @@ class ReasoningDoneEvent(_Model):
     _WIRE: ClassVar[tuple[str, ...]] = ("type", "sequence_number", "item_id", "output_index")
 
     def to_dict(self) -> dict[str, Any]:
-        out = _Model.to_dict(self)
-        out[_index_key(self.type)] = self.index
-        out["text"] = self.text
-        return out
+        return _reasoning_dict(self, "text", self.text)
 
 
 def _index_key(event_type: str) -> str:
     return "summary_index" if "summary" in event_type else "content_index"
+
+
+def _reasoning_dict(
+    event: ReasoningDeltaEvent | ReasoningDoneEvent, value_key: str, value: str
+) -> dict[str, Any]:
+    # The index goes back under its wire name, which depends on the event type.
+    out = _Model.to_dict(event)
+    out[_index_key(event.type)] = event.index
+    out[value_key] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)

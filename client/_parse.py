@@ -423,11 +423,23 @@ def _text_done(kind: str, d: dict[str, Any]) -> Event:
     )
 
 
+_REASONING_KEYS_BY_KIND = {
+    f"response.{family}.{verb}": (
+        index_key,
+        value_key,
+        frozenset({"type", "sequence_number", "item_id", "output_index", index_key, value_key}),
+    )
+    for family, index_key in (
+        ("reasoning_summary_text", "summary_index"),
+        ("reasoning_text", "content_index"),
+    )
+    for verb, value_key in (("delta", "delta"), ("done", "text"))
+}
+
+
 def _reasoning_event(kind: str, d: dict[str, Any]) -> Event:
-    index_key = "summary_index" if "summary" in kind else "content_index"
-    is_delta = kind.endswith(".delta")
-    value_key = "delta" if is_delta else "text"
-    known = frozenset({"type", "sequence_number", "item_id", "output_index", index_key, value_key})
+    index_key, value_key, known = _REASONING_KEYS_BY_KIND[kind]
+    is_delta = value_key == "delta"
     args = (
         kind,
         _int(d, "sequence_number", ""),
