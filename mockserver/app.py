@@ -16,6 +16,7 @@ from aiohttp import web
 from .config import Framing, MockConfig
 from .errors import RequestError, error_body
 from .ids import fresh_uuid
+from .replay import CassetteLibrary, Entry, Miss, send_recorded
 from .request import decode_body, parse_request
 from .scenarios import SCENARIOS, Context, Scenario, get_scenario
 from .sse import SSEEncoder, dumps, emit, encode_plain, send_bytes
@@ -38,6 +39,7 @@ _ENCODERS_KEY = web.AppKey("encoders", dict)
 _MARKERS_KEY = web.AppKey("markers", Markers)
 _CACHE_KEY = web.AppKey("template_cache", TemplateCache)
 _DEFAULT_SCENARIO_KEY = web.AppKey("default_scenario", Scenario)
+_LIBRARY_KEY = web.AppKey("cassettes", CassetteLibrary)
 _FRAMINGS: tuple[Framing, ...] = ("dashscope", "openai")
 _JSON_TYPES = ("application/json",)
 
@@ -202,9 +204,21 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
             413, "RequestEntityTooLarge", f"The request body exceeds {config.max_body_bytes} bytes."
         ) from None
     named = _header(request, "X-Mock-Scenario")
+    speed = _float_header(request, "X-Mock-Speed", config.speed)
+    library = app.get(_LIBRARY_KEY)
+    if library is not None:
+        entry = _from_cassettes(library, config, named, raw)
+        if entry is not None:
+            return await _replay(request, config, entry, raw, speed)
+        if named is not None and named not in SCENARIOS:
+            raise RequestError(
+                400,
+                "InvalidParameter",
+                f"Unknown mock scenario {named[:64]!r}. Valid scenarios: "
+                f"{', '.join(SCENARIOS)}; cassettes: {', '.join(library.cassettes)}.",
+            )
     scenario = get_scenario(named) if named else app[_DEFAULT_SCENARIO_KEY]
     _TRACE.get().scenario = scenario.name
-    speed = _float_header(request, "X-Mock-Speed", config.speed)
     seed = _int_header(request, "X-Mock-Seed", config.seed)
     framing = _header(request, "X-Mock-Framing") or config.framing
     if framing not in _FRAMINGS:
@@ -286,6 +300,43 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _from_cassettes(
+    library: CassetteLibrary, config: MockConfig, named: str | None, raw: bytes
+) -> Entry | None:
+    """The recording that answers: by name, else by matching the request; ``None``: none."""
+    if named is not None:
+        return library.choose(named, decode_body(raw)) if named in library else None
+    body = decode_body(raw)
+    found = library.match(body, prefer=config.scenario)
+    if not isinstance(found, Miss):
+        return found
+    if config.cassette_miss == "error":
+        raise RequestError(404, "Mock.NoMatchingCassette", found.explanation)
+    errlog.warning("cassette miss; answering with %s. %s", config.scenario, found.explanation)
+    # The server-wide default comes next, and it may itself be a cassette.
+    return library.choose(config.scenario, body) if config.scenario in library else None
+
+
+async def _replay(
+    request: web.Request, config: MockConfig, entry: Entry, raw: bytes, speed: float
+) -> web.StreamResponse:
+    _TRACE.get().scenario = f"cassette:{entry.label}"
+    framing = _header(request, "X-Mock-Framing") or config.framing
+    if framing not in _FRAMINGS:
+        raise RequestError(
+            400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
+        )
+    return await send_recorded(
+        request,
+        entry,
+        stream=decode_body(raw).get("stream") is True,
+        speed=speed,
+        encoder=request.app[_ENCODERS_KEY][framing],
+        delta_chars=config.delta_chars,
+        done=config.done_sentinel,
+    )
+
+
 async def handle_health(request: web.Request) -> web.Response:
     """``GET /__admin/health``: 200 once the server answers."""
     return web.json_response({"status": "ok"}, headers={"x-request-id": _request_id()})
@@ -294,10 +345,24 @@ async def handle_health(request: web.Request) -> web.Response:
 async def handle_scenarios(request: web.Request) -> web.Response:
     """``GET /__admin/scenarios``: the catalogue, and which one is the server's default."""
     config = request.app[CONFIG_KEY]
+    library = request.app.get(_LIBRARY_KEY)
     listing: dict[str, Any] = {
         "default": config.scenario,
-        "scenarios": [{"name": s.name, "description": s.description} for s in SCENARIOS.values()],
+        "scenarios": [
+            {"name": s.name, "description": s.description, "source": "builtin"}
+            for s in SCENARIOS.values()
+        ],
     }
+    if library is not None:
+        listing["cassettes"] = [
+            {
+                "name": name,
+                "description": c.provenance.description,
+                "source": c.provenance.source,
+                "interactions": len(c.interactions),
+            }
+            for name, c in library.cassettes.items()
+        ]
     return web.json_response(listing, headers={"x-request-id": _request_id()})
 
 
@@ -305,11 +370,18 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Applic
     """Build the mock's aiohttp application.
 
     ``overrides`` replace fields of ``config`` (e.g. ``create_app(scenario="zero_results")``).
-    An unknown default scenario is refused here, not on the first request.
+    An unknown default scenario is refused here, not on the first request, as is a bad
+    cassette in ``cassette_dirs`` (:class:`mockserver.cassette.CassetteError`).
     """
     config = replace(config or MockConfig(), **overrides)
-    default_scenario = get_scenario(config.scenario)
+    library = CassetteLibrary.from_dirs(config.cassette_dirs) if config.cassette_dirs else None
+    if library is not None and config.scenario in library:
+        default_scenario = SCENARIOS["default"]  # a cassette's name: chosen by matching
+    else:
+        default_scenario = get_scenario(config.scenario)
     app = web.Application(client_max_size=config.max_body_bytes)
+    if library is not None:
+        app[_LIBRARY_KEY] = library
     app[CONFIG_KEY] = config
     app[_DEFAULT_SCENARIO_KEY] = default_scenario
     app[_MARKERS_KEY] = Markers()

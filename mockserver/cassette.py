@@ -3,8 +3,11 @@
 A cassette is a vcrpy (format version 1) YAML file, so ``vcr.use_cassette(...)`` replays it to an
 aiohttp client with no server. Two additions ride where vcrpy ignores them or keeps them whole:
 
-* ``interactions[i].x_imgsearch.chunks``: the response body's chunks exactly as they arrived, each
-  with its offset in seconds from the start of the response (vcrpy keeps only the joined body);
+* ``interactions[i].x_imgsearch``: how the response body arrived, as ``chunks``: each chunk's
+  ``size`` in bytes and its ``offset`` in seconds from the moment the response headers arrived
+  (vcrpy keeps only the joined body, which the sizes cut back into the chunks exactly);
+  ``latency``, the seconds from sending the request to those headers; and ``cut: true`` when
+  the upstream dropped the connection before the body was complete;
 * ``metadata.imgsearch``: where the cassette came from (``recorded`` from a host at a date by a
   harness version, or ``synthesized``), its scenario name and a description. vcrpy (9.4+) keeps a
   top-level ``metadata`` mapping and hands it out through ``Cassette.get_metadata``.
@@ -79,6 +82,10 @@ class RecordedResponse:
     reason: str
     headers: dict[str, list[str]]
     chunks: tuple[Chunk, ...]
+    #: seconds from sending the request to receiving the response headers
+    latency: float = 0.0
+    #: the upstream dropped the connection before the body was complete
+    cut: bool = False
 
     @property
     def body(self) -> bytes:
@@ -106,6 +113,8 @@ class Provenance:
     #: ISO 8601 date and time of the recording
     recorded_at: str | None = None
     harness_version: str | None = None
+    #: deliberate faults the cassette carries (``cut``, ``malformed``): ``verify`` accepts them
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +165,18 @@ def _interaction_dict(interaction: Interaction) -> dict[str, Any]:
             "headers": _plain_headers(response.headers),
             "body": {"string": _text_or_bytes(response.body)},
         },
-        _EXTRA: {
-            "chunks": [
-                {"offset": c.offset, "data": _text_or_bytes(c.data)} for c in response.chunks
-            ]
-        },
+        _EXTRA: _extra_dict(response),
     }
+
+
+def _extra_dict(response: RecordedResponse) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if response.latency:
+        out["latency"] = response.latency
+    if response.cut:
+        out["cut"] = True
+    out["chunks"] = [{"offset": c.offset, "size": len(c.data)} for c in response.chunks]
+    return out
 
 
 def _provenance_dict(p: Provenance) -> dict[str, Any]:
@@ -172,6 +187,8 @@ def _provenance_dict(p: Provenance) -> dict[str, Any]:
         value = getattr(p, key)
         if value is not None:
             out[key] = value
+    if p.faults:
+        out["faults"] = list(p.faults)
     return out
 
 
@@ -195,6 +212,7 @@ def save(cassette: Cassette, path: str | os.PathLike[str], *, overwrite: bool = 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is for secrets; cassettes hold none
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -211,6 +229,16 @@ def save(cassette: Cassette, path: str | os.PathLike[str], *, overwrite: bool = 
     finally:
         Path(tmp).unlink(missing_ok=True)
     return target
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import: os.umask is process-wide, and save() may run in worker threads.
+_UMASK = _read_umask()
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -238,18 +266,15 @@ def _interaction(raw: Any, where: str) -> Interaction:
     if not isinstance(status.get("code"), int):
         raise CassetteError(f"{where}.response.status.code: expected an integer")
     body = _to_bytes(_mapping(resp.get("body"), f"{where}.response.body").get("string"), where)
-    extra = d.get(_EXTRA)
-    raw_chunks = _mapping(extra, f"{where}.{_EXTRA}").get("chunks") if extra else None
+    extra = _mapping(d.get(_EXTRA) or {}, f"{where}.{_EXTRA}")
+    raw_chunks = extra.get("chunks")
+    if raw_chunks is not None and not isinstance(raw_chunks, list):
+        raise CassetteError(f"{where}.{_EXTRA}.chunks: expected a list")
+    latency = extra.get("latency", 0.0)
+    if not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0:
+        raise CassetteError(f"{where}.{_EXTRA}.latency: expected seconds (a number >= 0)")
     if raw_chunks:
-        chunks = tuple(
-            Chunk(
-                float(_mapping(c, f"{where}.{_EXTRA}.chunks[{n}]").get("offset", 0.0)),
-                _to_bytes(c.get("data"), f"{where}.{_EXTRA}.chunks[{n}].data"),
-            )
-            for n, c in enumerate(raw_chunks)
-        )
-        if b"".join(c.data for c in chunks) != body:
-            raise CassetteError(f"{where}: the chunks do not add up to the response body")
+        chunks = _cut(body, raw_chunks, f"{where}.{_EXTRA}.chunks")
     else:  # a plain vcrpy cassette: one chunk, no timing
         chunks = (Chunk(0.0, body),) if body else ()
     method, uri = req.get("method"), req.get("uri")
@@ -267,8 +292,29 @@ def _interaction(raw: Any, where: str) -> Interaction:
             str(status.get("message", "")),
             _headers(resp.get("headers"), f"{where}.response.headers"),
             chunks,
+            latency=float(latency),
+            cut=bool(extra.get("cut", False)),
         ),
     )
+
+
+def _cut(body: bytes, raw_chunks: list[Any], where: str) -> tuple[Chunk, ...]:
+    chunks = []
+    start = 0
+    for n, raw in enumerate(raw_chunks):
+        c = _mapping(raw, f"{where}[{n}]")
+        offset, size = c.get("offset", 0.0), c.get("size")
+        if not isinstance(offset, int | float) or isinstance(offset, bool) or offset < 0:
+            raise CassetteError(f"{where}[{n}].offset: expected seconds (a number >= 0)")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise CassetteError(f"{where}[{n}].size: expected a byte count (an integer >= 0)")
+        chunks.append(Chunk(float(offset), body[start : start + size]))
+        start += size
+    if start != len(body):
+        raise CassetteError(
+            f"{where}: the chunk sizes add up to {start} bytes, the body has {len(body)}"
+        )
+    return tuple(chunks)
 
 
 def loads(text: str, name: str = "<cassette>") -> Cassette:
@@ -296,6 +342,7 @@ def loads(text: str, name: str = "<cassette>") -> Cassette:
         host=mine.get("host"),
         recorded_at=None if mine.get("recorded_at") is None else str(mine["recorded_at"]),
         harness_version=mine.get("harness_version"),
+        faults=tuple(str(f) for f in mine.get("faults") or ()),
     )
     items = tuple(_interaction(x, f"{name}: interactions[{n}]") for n, x in enumerate(interactions))
     return Cassette(items, provenance, metadata)
@@ -394,12 +441,28 @@ def redact(cassette: Cassette, patterns: Iterable[str | bytes] = ()) -> Cassette
                 ),
                 replace(
                     response,
-                    headers=_scrub_headers(response.headers, secrets, compiled),
+                    headers=_fix_length(
+                        _scrub_headers(response.headers, secrets, compiled),
+                        response.body,
+                        b"".join(c.data for c in chunks),
+                    ),
                     chunks=chunks,
                 ),
             )
         )
     return replace(cassette, interactions=tuple(interactions))
+
+
+def _fix_length(headers: dict[str, list[str]], before: bytes, after: bytes) -> dict[str, list[str]]:
+    # A body made shorter or longer by redaction must not promise its old length on replay.
+    if len(before) == len(after):
+        return headers
+    out = {}
+    for name, values in headers.items():
+        if name.lower() == "content-length" and values == [str(len(before))]:
+            values = [str(len(after))]
+        out[name] = values
+    return out
 
 
 def _scrub_chunks(

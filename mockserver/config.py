@@ -49,6 +49,10 @@ class MockConfig:
         retry_after: the ``Retry-After`` seconds of the ``rate_limited`` scenario.
         cache_size: how many distinct requests' answers are kept encoded, with holes for
             ids and times (0 = encode every answer afresh). Answers are identical either way.
+        cassette_dirs: folders of cassettes served as scenarios named after their files.
+        cassette_miss: what a request that names no scenario and matches no cassette gets:
+            ``fallback`` (the default scenario; the miss is logged, with the nearest
+            recordings) or ``error`` (HTTP 404 ``Mock.NoMatchingCassette`` that explains).
     """
 
     scenario: str = "default"
@@ -66,3 +70,5 @@ class MockConfig:
     slow_gap: float = 2.0
     retry_after: int = 1
     cache_size: int = 256
+    cassette_dirs: tuple[str, ...] = ()
+    cassette_miss: Literal["fallback", "error"] = "fallback"

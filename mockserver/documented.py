@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "DOC_BASE_URL",
     "DOC_REASONING",
+    "DOC_REQUEST",
     "DOC_RESULTS",
     "DOC_TEXT",
     "DOC_USAGE",
@@ -60,4 +62,24 @@ INTERNAL_ERROR = ("InternalError", "Internal server error, please try again late
 RATE_LIMIT_200 = {
     "code": "server_error",
     "message": "Operation model request rate limit exceeded, please try again later.",
+}
+
+#: The seed pages' base URL and request (quick start: without ``stream``; streaming: ``true``).
+DOC_BASE_URL = "https://dashscope-intl.aliyuncs.com/api/v2/apps/protocols/compatible-mode/v1"
+DOC_REQUEST: dict[str, Any] = {
+    "model": "qwen3.5-plus",
+    "input": [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "找與這張圖相似風格的風景圖"},
+                {
+                    "type": "input_image",
+                    "image_url": "https://img.alicdn.com/imgextra/i4/"
+                    "O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png",
+                },
+            ],
+        }
+    ],
+    "tools": [{"type": "image_search"}],
 }

@@ -7,7 +7,8 @@ This module is the only place that loads them, so the contract has one copy::
     errors = list(validator("stream_event").iter_errors(event))
 
 Names: ``request``, ``response``, ``stream_event``, ``image_results``,
-``image_search_arguments``, ``error``, and ``common`` (shared definitions).
+``image_search_arguments``, ``error``, ``cassette`` (the cassette file format), and ``common``
+(shared definitions).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "image_results",
     "image_search_arguments",
     "error",
+    "cassette",
 )
 
 
