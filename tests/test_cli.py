@@ -95,16 +95,17 @@ def test_scenarios_command_lists_every_scenario(capsys: pytest.CaptureFixture[st
 
 
 def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (
-        ["serve", "--scenario", "nope"],
-        ["serve", "--speed", "-1"],
-        ["serve", "--port", "x"],
-    ):
+    for argv in (["serve", "--speed", "-1"], ["serve", "--port", "x"]):
         with pytest.raises(SystemExit) as caught:
             main(argv)
         assert caught.value.code == 2
+    # Checked after parsing: a cassette folder may hold the name.
+    assert main(["serve", "--scenario", "nope"]) == 2
+    assert main(["serve", "--cassettes", "/nonexistent/folder"]) == 2
     err = capsys.readouterr().err
-    assert "unknown scenario 'nope'" in err and "speed must be from 0 to 1000" in err
+    assert "speed must be from 0 to 1000" in err
+    assert "Unknown mock scenario 'nope'. Valid scenarios: default, doc_example" in err
+    assert "/nonexistent/folder: no such folder of cassettes" in err
 
 
 def test_busy_port_is_one_clear_line() -> None:
