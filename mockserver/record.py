@@ -193,7 +193,7 @@ async def _forward(request: web.Request, recorder: _Recorder, name: str) -> web.
         response = await _relay(request, recorder, name, upstream, body, latency)
     except BaseException:
         upstream.close()
-        log.warning("%s %s: not recorded: the client left mid-answer", request.method, name)
+        log.warning("%s %s: the client left before the answer ended", request.method, name)
         raise
     upstream.release()
     return response
@@ -222,6 +222,9 @@ async def _relay(
     chunks: list[cs.Chunk] = []
     cut = False
     await out.prepare(request)
+    length = upstream.content_length
+    received = 0
+    held = b""
     pieces = upstream.content.iter_any().__aiter__()
     while True:
         try:
@@ -232,13 +235,12 @@ async def _relay(
             cut = True  # the upstream dropped the connection: record the fact, and pass it on
             break
         chunks.append(cs.Chunk(round(loop.time() - started, 6), piece))
-        # A client that left raises here; the interaction is then not recorded.
+        received += len(piece)
+        if length is not None and received >= length:
+            held = piece  # the last bytes wait for the cassette (see below)
+            break
+        # A client that left raises here: an answer it did not take whole is not recorded.
         await out.write(piece)
-    if cut:
-        if request.transport is not None:
-            request.transport.abort()
-    else:
-        await out.write_eof()
     response_headers = _as_lists(upstream.headers)
     for hop in ("Transfer-Encoding", "Connection", "Keep-Alive"):
         response_headers.pop(hop, None)
@@ -258,7 +260,16 @@ async def _relay(
             cut=cut,
         ),
     )
-    await _save(recorder, name, interaction, upstream.url.host or "")
+    # Written before the client has the end of its answer, so a client that has finished finds
+    # its cassette; shielded, so a client that leaves meanwhile cannot stop the write halfway.
+    await asyncio.shield(_save(recorder, name, interaction, upstream.url.host or ""))
+    if held:
+        await out.write(held)
+    if cut:
+        if request.transport is not None:
+            request.transport.abort()
+    else:
+        await out.write_eof()
     return out
 
 
