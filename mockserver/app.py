@@ -313,8 +313,11 @@ def _from_cassettes(
     if config.cassette_miss == "error":
         raise RequestError(404, "Mock.NoMatchingCassette", found.explanation)
     errlog.warning("cassette miss; answering with %s. %s", config.scenario, found.explanation)
-    # The server-wide default comes next, and it may itself be a cassette.
-    return library.choose(config.scenario, body) if config.scenario in library else None
+    # The server-wide default comes next. A built-in one adapts to the request, so it wins over
+    # a cassette of the same name (which answers another request); else it may be a cassette.
+    if config.scenario in library and config.scenario not in SCENARIOS:
+        return library.choose(config.scenario, body)
+    return None
 
 
 async def _replay(

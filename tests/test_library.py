@@ -51,7 +51,7 @@ OUTCOMES: dict[str, tuple[str, list[int]] | type[ImageSearchError]] = {
 
 
 def test_the_library_holds_one_cassette_per_scenario() -> None:
-    assert CASSETTES == sorted(SCENARIOS)
+    assert sorted(SCENARIOS) == CASSETTES
     assert set(OUTCOMES) == set(SCENARIOS)
 
 

@@ -61,7 +61,9 @@ def _key() -> str:
     return "sk-" + secrets.token_hex(16)
 
 
-async def _sdk_stream(base_url: str, key: str, headers: dict[str, str]) -> list[tuple[float, bytes]]:
+async def _sdk_stream(
+    base_url: str, key: str, headers: dict[str, str]
+) -> list[tuple[float, bytes]]:
     """Stream through the OpenAI SDK; the raw bytes it received, with arrival times."""
     client = AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
     received: list[tuple[float, bytes]] = []
@@ -135,9 +137,9 @@ async def test_sdk_recording_replays_with_the_same_bytes_and_timing(
 
     # Plain vcrpy replays the same recording to our client, with no server at all.
     with make_vcr(tmp_path / "out", record=False).use_cassette("sdk_slow.yaml"):
-        async with ImageSearchClient("sk-x", upstream + LEGACY_PREFIX, max_retries=0) as ours:
-            async with ours.stream(SEED_IMAGE, TEXT) as events:
-                final = await events.final()
+        ours = ImageSearchClient("sk-x", upstream + LEGACY_PREFIX, max_retries=0)
+        async with ours, ours.stream(SEED_IMAGE, TEXT) as events:
+            final = await events.final()
     terminal = json.loads(wire.rstrip().rsplit(b"data:", 1)[1])
     assert final == parse_response(terminal["response"])
 
@@ -297,7 +299,9 @@ async def test_a_dropped_upstream_is_recorded_and_replayed_as_dropped(
         assert interaction.response.cut and interaction.response.body
         app = create_app(cassette_dirs=(str(tmp_path / "out"),))
         replay = str((await aiohttp_server(app)).make_url(LEGACY_PATH))
-        async with session.post(replay, json=body, headers=headers | {"X-Mock-Scenario": "cut"}) as resp:
+        async with session.post(
+            replay, json=body, headers=headers | {"X-Mock-Scenario": "cut"}
+        ) as resp:
             with pytest.raises(aiohttp.ClientPayloadError):
                 await resp.read()
 
