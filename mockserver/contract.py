@@ -63,7 +63,8 @@ class Contract:
         self.types.setdefault(path, set()).add(_kind(value))
         if isinstance(value, dict):
             tag = value.get("type")
-            base = f"{path}<{tag}>" if isinstance(tag, str) and path else path
+            # An event is named by its path already; nested objects are tagged by their type.
+            base = f"{path}<{tag}>" if isinstance(tag, str) and key else path
             for k, v in value.items():
                 self.walk(v, f"{base}.{k}" if base else k, k)
         elif isinstance(value, list):

@@ -46,11 +46,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.path}: {self.where}: {self.message}"
-            if self.where
-            else f"{self.path}: {self.message}"
-        )
+        # One line per problem, whatever the message (YAML errors span several).
+        message = " ".join(self.message.split())
+        return f"{self.path}: {self.where}: {message}" if self.where else f"{self.path}: {message}"
 
 
 def cassette_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -155,6 +153,7 @@ def _check_stream(response: cs.RecordedResponse, faults: tuple[str, ...]) -> Ite
     decoder = SSEDecoder()
     accumulator = StreamAccumulator()
     grammar_ok = True
+    expected_seq = 0
     for n, event in enumerate([*decoder.feed(response.body), *decoder.flush()]):
         if event.data == "[DONE]":
             continue
@@ -168,6 +167,13 @@ def _check_stream(response: cs.RecordedResponse, faults: tuple[str, ...]) -> Ite
         problem = _schema_problem("stream_event", document)
         if problem:
             yield f"event {n} ({event.event}): {problem}"
+        seq = document.get("sequence_number") if isinstance(document, dict) else None
+        if isinstance(seq, int) and grammar_ok and seq != expected_seq:
+            # Documented: sequence numbers start at 0 and increment [S2]; a gap is a lost event.
+            yield f"event {n} ({event.event}): sequence_number {seq}, expected {expected_seq}"
+            grammar_ok = False
+        if isinstance(seq, int):
+            expected_seq = seq + 1
         if grammar_ok:
             try:
                 accumulator.feed(parse_event(document))
@@ -197,12 +203,12 @@ def verify_file(
     """Every problem of the cassette at ``path`` (an empty list: it passes)."""
     try:
         text = path.read_text("utf-8")
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        cassette = cs.loads(text, str(path))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        cassette = cs.loads(text, str(path))  # safe loading; YAML errors are CassetteErrors
+    except (OSError, UnicodeDecodeError) as exc:
         return [Problem(path, "", f"cannot read: {exc}")]
     except cs.CassetteError as exc:
         return [Problem(path, "", str(exc).removeprefix(f"{path}: "))]
+    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     problems = []
     schema_problem = _schema_problem("cassette", _jsonable(document))
     if schema_problem:

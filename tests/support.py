@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from client import SSEDecoder, SSEEvent
 from mockserver import create_app
+from mockserver.cassette import Chunk, Interaction, RecordedRequest, RecordedResponse
 
 SEED_IMAGE = (
     "https://img.alicdn.com/imgextra/i4/O1CN01YbrnSS1qtmsAkw0Ud_!!6000000005554-2-tps-788-450.png"
@@ -104,3 +107,26 @@ def threaded_mock(**config: Any) -> Iterator[ThreadedMock]:
         yield server
     finally:
         server.stop()
+
+
+async def capture_interaction(
+    url: str, body: dict[str, Any], headers: dict[str, str]
+) -> Interaction:
+    """One interaction with a mock at base ``url``, its body kept chunk by chunk with offsets."""
+    uri = f"{url}/responses"
+    data = json.dumps(body).encode()
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        async with session.post(uri, data=data, headers=headers) as resp:
+            chunks = [
+                Chunk(time.perf_counter() - started, piece)
+                async for piece in resp.content.iter_any()
+            ]
+            response = RecordedResponse(
+                resp.status,
+                resp.reason or "",
+                {str(k): resp.headers.getall(k) for k in resp.headers},
+                tuple(chunks),
+            )
+    request = RecordedRequest("POST", uri, {k: [v] for k, v in headers.items()}, data)
+    return Interaction(request, response)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 import vcr
 
@@ -27,28 +24,7 @@ from mockserver.cassette import (
 )
 
 from .conftest import MockUrlFactory
-from .support import SEED_IMAGE, search_body
-
-
-async def _capture(url: str, body: dict[str, Any], headers: dict[str, str]) -> Interaction:
-    """One interaction with the mock, its body kept chunk by chunk with offsets."""
-    uri = f"{url}/responses"
-    data = json.dumps(body).encode()
-    async with aiohttp.ClientSession() as session:
-        started = time.perf_counter()
-        async with session.post(uri, data=data, headers=headers) as resp:
-            chunks = [
-                Chunk(time.perf_counter() - started, piece)
-                async for piece in resp.content.iter_any()
-            ]
-            response = RecordedResponse(
-                resp.status,
-                resp.reason or "",
-                {str(k): resp.headers.getall(k) for k in resp.headers},
-                tuple(chunks),
-            )
-    request = RecordedRequest("POST", uri, {k: [v] for k, v in headers.items()}, data)
-    return Interaction(request, response)
+from .support import SEED_IMAGE, capture_interaction, search_body
 
 
 def _cassette(*interactions: Interaction) -> Cassette:
@@ -60,8 +36,8 @@ HEADERS = {"Authorization": "Bearer sk-test-cassette", "Content-Type": "applicat
 
 async def test_dumps_then_loads_is_the_same_cassette(mock_url: MockUrlFactory) -> None:
     url = await mock_url(speed=0)
-    plain = await _capture(url, search_body(), HEADERS)
-    streamed = await _capture(url, search_body(stream=True), HEADERS)
+    plain = await capture_interaction(url, search_body(), HEADERS)
+    streamed = await capture_interaction(url, search_body(stream=True), HEADERS)
     cassette = _cassette(plain, streamed)
     assert cs.loads(cs.dumps(cassette)) == cassette
     assert streamed.response.body.startswith(b"id:1\nevent:response.created\n")
@@ -75,7 +51,9 @@ async def test_plain_vcrpy_replays_a_cassette_to_our_client(
     client_body = ImageSearchClient("sk-x", url).request_body(SEED_IMAGE, None, {})
     if stream:
         client_body["stream"] = True
-    path = cs.save(_cassette(await _capture(url, client_body, HEADERS)), tmp_path / "c.yaml")
+    path = cs.save(
+        _cassette(await capture_interaction(url, client_body, HEADERS)), tmp_path / "c.yaml"
+    )
     async with ImageSearchClient("sk-x", url) as client:
         live = await client.search(SEED_IMAGE)
     # The recorded server is gone from the picture: vcrpy answers, with record_mode none.
