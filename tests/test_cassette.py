@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 import vcr
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from client import ImageSearchClient
 from mockserver import cassette as cs
@@ -158,3 +163,119 @@ def test_redact_leaves_no_trace_of_a_random_key() -> None:
     assert got.response.body == event.replace(key.encode(), PLACEHOLDER.encode()).replace(
         other.encode(), PLACEHOLDER.encode()
     )
+
+
+# -- properties: the cassette parser -----------------------------------------------------------
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_headers = st.dictionaries(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True),
+    st.lists(_text, min_size=1, max_size=2),
+    max_size=4,
+)
+
+
+@st.composite
+def _responses(draw: st.DrawFn) -> RecordedResponse:
+    body = draw(st.binary(max_size=300) | _text.map(str.encode))
+    cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=5)))
+    bounds = [0, *cuts, len(body)]
+    offsets = sorted(draw(st.lists(
+        st.floats(0, 1e4, allow_nan=False), min_size=len(bounds) - 1, max_size=len(bounds) - 1
+    )))  # fmt: skip
+    chunks = tuple(
+        Chunk(offsets[n], body[a:b]) for n, (a, b) in enumerate(itertools.pairwise(bounds))
+    )
+    return RecordedResponse(
+        draw(st.integers(100, 599)),
+        draw(_text),
+        draw(_headers),
+        chunks,
+        latency=draw(st.floats(0, 1e4, allow_nan=False)),
+        cut=draw(st.booleans()),
+    )
+
+
+_interactions = st.builds(
+    Interaction,
+    st.builds(
+        RecordedRequest,
+        st.sampled_from(["POST", "GET"]),
+        _text.map(lambda t: "https://h.example/" + t),
+        _headers,
+        st.binary(max_size=200) | _text.map(str.encode),
+    ),
+    _responses(),
+)
+_cassettes = st.builds(
+    Cassette,
+    st.lists(_interactions, max_size=3).map(tuple),
+    st.builds(
+        Provenance,
+        st.sampled_from(["recorded", "synthesized"]),
+        _text.filter(bool),
+        _text,
+        st.none() | _text,
+        st.none() | _text,
+        st.none() | _text,
+        st.lists(st.sampled_from(["cut", "malformed"]), unique=True).map(tuple),
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_cassettes)
+def test_any_cassette_round_trips_through_yaml(cassette: Cassette) -> None:
+    assert cs.loads(cs.dumps(cassette)) == cassette
+
+
+_yamlish = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | _text
+    | st.binary(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"version": st.sampled_from([1, 1, 2, "1"]), "interactions": _yamlish},
+        optional={"metadata": _yamlish},
+    )
+    | _yamlish
+)
+def test_any_yaml_document_loads_or_is_a_cassette_error(document: Any) -> None:
+    text = yaml.safe_dump(document, allow_unicode=True)
+    try:
+        loaded = cs.loads(text, "drawn.yaml")
+    except CassetteError as exc:
+        assert str(exc).startswith("drawn.yaml")
+    else:
+        assert cs.loads(cs.dumps(loaded)) == loaded
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_redaction_removes_a_key_wherever_it_lands(data: st.DataObject) -> None:
+    key = "sk-" + secrets.token_hex(16)
+    before, after = data.draw(st.binary(max_size=80)), data.draw(st.binary(max_size=80))
+    body = before + key.encode() + after
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=6)))
+    bounds = [0, *cuts, len(body)]
+    chunks = tuple(
+        Chunk(float(n), body[a:b]) for n, (a, b) in enumerate(itertools.pairwise(bounds))
+    )
+    request = RecordedRequest(
+        "POST", "https://h.example/v1/responses", {"Authorization": [f"Bearer {key}"]}, b"{}"
+    )
+    response = RecordedResponse(200, "OK", {}, chunks)
+    redacted = cs.redact(_cassette(Interaction(request, response)))
+    got = redacted.interactions[0].response
+    assert key.encode() not in got.body and key not in cs.dumps(redacted)
+    assert [c.offset for c in got.chunks] == [c.offset for c in chunks]
+    assert got.body == cs._scrub(body, {key.encode()}, ())
