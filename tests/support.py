@@ -130,3 +130,16 @@ async def capture_interaction(
             )
     request = RecordedRequest("POST", uri, {k: [v] for k, v in headers.items()}, data)
     return Interaction(request, response)
+
+
+def request_counter() -> tuple[list[str], Any]:
+    """An aiohttp middleware for a mock's app, and the list of paths it has seen."""
+    seen: list[str] = []
+
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(request.path)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return seen, count

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
 
 import openai
 import pytest
-from aiohttp import web
 from multidict import CIMultiDict
 
 from client import (
@@ -31,7 +29,7 @@ from client import (
 )
 
 from .conftest import MockUrlFactory
-from .support import SEED_IMAGE
+from .support import SEED_IMAGE, request_counter
 
 TEXT = "Find landscape images in a similar style"
 FIXED = {"fixed_ids": True, "created_at": 1771165743, "speed": 0}
@@ -49,18 +47,6 @@ async def _stream_all(client: ImageSearchClient) -> tuple[list[Any], Response]:
         async for event in stream:
             events.append(event)
         return events, await stream.final()
-
-
-def _counter() -> tuple[list[str], Callable[..., Awaitable[web.StreamResponse]]]:
-    seen: list[str] = []
-
-    @web.middleware
-    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
-        seen.append(request.path)
-        response: web.StreamResponse = await handler(request)
-        return response
-
-    return seen, count
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -143,7 +129,7 @@ async def test_failed_response_raises_with_the_response(mock_url: MockUrlFactory
 async def test_rate_limit_as_200_is_a_rate_limit_error_and_retried(
     mock_url: MockUrlFactory, stream: bool
 ) -> None:
-    seen, count = _counter()
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), speed=0)
     async with _client(url, "rate_limited_200", max_retries=2) as client:
         with pytest.raises(RateLimitError) as caught:
@@ -157,7 +143,7 @@ async def test_rate_limit_as_200_is_a_rate_limit_error_and_retried(
 async def test_http_429_is_retried_honouring_retry_after(
     mock_url: MockUrlFactory, stream: bool
 ) -> None:
-    seen, count = _counter()
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), speed=0, retry_after=0)
     async with _client(url, "rate_limited", max_retries=3) as client:
         with pytest.raises(RateLimitError) as caught:
@@ -168,7 +154,7 @@ async def test_http_429_is_retried_honouring_retry_after(
 
 
 async def test_a_retry_after_beyond_the_cap_is_not_waited_for(mock_url: MockUrlFactory) -> None:
-    seen, count = _counter()
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), speed=0, retry_after=3600)
     async with _client(url, "rate_limited", max_retry_delay=10) as client:
         with pytest.raises(RateLimitError) as caught:
@@ -177,7 +163,7 @@ async def test_a_retry_after_beyond_the_cap_is_not_waited_for(mock_url: MockUrlF
 
 
 async def test_server_error_is_retried_then_raised(mock_url: MockUrlFactory) -> None:
-    seen, count = _counter()
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), speed=0)
     async with _client(url, "server_error", max_retries=1) as client:
         with pytest.raises(ServerError) as caught:
@@ -189,7 +175,7 @@ async def test_server_error_is_retried_then_raised(mock_url: MockUrlFactory) -> 
 async def test_invalid_key_is_an_authentication_error_not_retried(
     mock_url: MockUrlFactory,
 ) -> None:
-    seen, count = _counter()
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), speed=0, api_key="sk-right")
     async with ImageSearchClient("sk-wrong", url) as client:
         with pytest.raises(AuthenticationError) as caught:

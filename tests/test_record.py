@@ -24,7 +24,7 @@ from mockserver.record import RecorderConfig, create_recorder_app
 from mockserver.vcr_support import make_vcr
 
 from .conftest import LEGACY_PREFIX, MockUrlFactory
-from .support import LEGACY_PATH, SEED_IMAGE
+from .support import LEGACY_PATH, SEED_IMAGE, request_counter
 
 TEXT = "Find landscape images in a similar style"
 INPUT = [
@@ -212,15 +212,7 @@ async def test_secrets_in_query_body_and_stream_leave_no_trace(
 async def test_an_existing_cassette_is_refused_before_anything_is_sent(
     mock_url: MockUrlFactory, proxy: ProxyFactory, tmp_path: Path
 ) -> None:
-    calls = 0
-
-    @web.middleware
-    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
-        nonlocal calls
-        calls += 1
-        response: web.StreamResponse = await handler(request)
-        return response
-
+    seen, count = request_counter()
     upstream = _root(await mock_url(middlewares=(count,), speed=0))
     out = tmp_path / "out"
     out.mkdir()
@@ -233,7 +225,7 @@ async def test_an_existing_cassette_is_refused_before_anything_is_sent(
         ) as resp:
             assert resp.status == 409
             assert (await resp.json())["code"] == "Mock.CassetteExists"
-        assert calls == 0 and (out / "mine.yaml").read_text() == "hand-made, precious\n"
+        assert not seen and (out / "mine.yaml").read_text() == "hand-made, precious\n"
         # The same session may add to a cassette it started itself.
         for _ in range(2):
             async with session.post(
@@ -241,7 +233,7 @@ async def test_an_existing_cassette_is_refused_before_anything_is_sent(
             ) as resp:
                 assert resp.status == 200
                 await resp.read()
-    assert calls == 2 and len(cs.load(out / "new.yaml").interactions) == 2
+    assert len(seen) == 2 and len(cs.load(out / "new.yaml").interactions) == 2
 
 
 async def test_overwrite_replaces_and_a_bad_name_is_refused(

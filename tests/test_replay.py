@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from client import ImageSearchClient, Response
 from mockserver import cassette as cs
@@ -21,6 +20,7 @@ from mockserver.library import REGEN_CONFIG
 from mockserver.replay import bundled_dir
 
 from .conftest import MockUrlFactory
+from .support import request_counter
 
 BUNDLED = bundled_dir()
 TEXT = DOC_REQUEST["input"][0]["content"][0]["text"]
@@ -153,19 +153,11 @@ async def test_repeats_take_the_recordings_in_turn(
         cs.Cassette((throttled, answered), cs.Provenance("synthesized", "retry")),
         tmp_path / "retry.yaml",
     )
-    calls = 0
-
-    @web.middleware
-    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
-        nonlocal calls
-        calls += 1
-        response: web.StreamResponse = await handler(request)
-        return response
-
+    seen, count = request_counter()
     url = await mock_url(middlewares=(count,), cassette_dirs=(str(tmp_path),), speed=0)
     async with ImageSearchClient("sk-x", url, max_retries=1, retry_backoff=0.01) as client:
         response = await client.search(IMAGE, TEXT)
-    assert calls == 2 and [len(c.results or ()) for c in response.image_search_calls] == [2]
+    assert len(seen) == 2 and [len(c.results or ()) for c in response.image_search_calls] == [2]
 
 
 async def test_names_listing_and_unknown_names(mock_url: MockUrlFactory) -> None:
