@@ -206,10 +206,12 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     named = _header(request, "X-Mock-Scenario")
     speed = _float_header(request, "X-Mock-Speed", config.speed)
     library = app.get(_LIBRARY_KEY)
+    body: dict[str, Any] | None = None
     if library is not None:
-        entry = _from_cassettes(library, config, named, raw)
+        body = decode_body(raw)
+        entry = _from_cassettes(library, config, named, body)
         if entry is not None:
-            return await _replay(request, config, entry, raw, speed)
+            return await _replay(request, config, entry, body.get("stream") is True, speed)
         if named is not None and named not in SCENARIOS:
             raise RequestError(
                 400,
@@ -249,7 +251,8 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         if template is None or markers.found_in(raw):
             cache_key = None
 
-    body = decode_body(raw)
+    if body is None:
+        body = decode_body(raw)
     search = parse_request(body, config, oss_resolve=oss)
     id_key = None
     if config.fixed_ids:
@@ -301,12 +304,11 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
 
 
 def _from_cassettes(
-    library: CassetteLibrary, config: MockConfig, named: str | None, raw: bytes
+    library: CassetteLibrary, config: MockConfig, named: str | None, body: dict[str, Any]
 ) -> Entry | None:
     """The recording that answers: by name, else by matching the request; ``None``: none."""
     if named is not None:
-        return library.choose(named, decode_body(raw)) if named in library else None
-    body = decode_body(raw)
+        return library.choose(named, body) if named in library else None
     found = library.match(body, prefer=config.scenario)
     if not isinstance(found, Miss):
         return found
@@ -321,7 +323,7 @@ def _from_cassettes(
 
 
 async def _replay(
-    request: web.Request, config: MockConfig, entry: Entry, raw: bytes, speed: float
+    request: web.Request, config: MockConfig, entry: Entry, stream: bool, speed: float
 ) -> web.StreamResponse:
     _TRACE.get().scenario = f"cassette:{entry.label}"
     framing = _header(request, "X-Mock-Framing") or config.framing
@@ -332,7 +334,7 @@ async def _replay(
     return await send_recorded(
         request,
         entry,
-        stream=decode_body(raw).get("stream") is True,
+        stream=stream,
         speed=speed,
         encoder=request.app[_ENCODERS_KEY][framing],
         delta_chars=config.delta_chars,

@@ -31,7 +31,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from . import cassette as cs
-from .errors import error_body
+from .errors import RequestError, error_body
 from .ids import fresh_uuid
 from .sse import dumps
 
@@ -135,18 +135,12 @@ def _cassette_name(request: web.Request, recorder: _Recorder) -> str:
     name = request.headers.get("X-Record-Name", "").strip() or recorder.config.name
     name = name or recorder.session_name
     if not _NAME.fullmatch(name):
-        raise _Refused(
+        raise RequestError(
             400,
             "InvalidParameter",
             f"X-Record-Name must be 1 to 100 letters, digits, '_', '.' or '-', got {name[:100]!r}.",
         )
     return name
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 async def _handle(request: web.Request) -> web.StreamResponse:
@@ -159,14 +153,14 @@ async def _handle(request: web.Request) -> web.StreamResponse:
             and not recorder.config.overwrite
             and recorder.target(name).exists()
         ):
-            raise _Refused(
+            raise RequestError(
                 409,
                 "Mock.CassetteExists",
                 f"The cassette {recorder.target(name)} already exists; nothing was sent "
                 "upstream. Choose another name (X-Record-Name or --name) or pass --overwrite.",
             )
         return await _forward(request, recorder, name)
-    except _Refused as exc:
+    except RequestError as exc:
         return _error(exc.status, exc.code, exc.message)
 
 
@@ -185,7 +179,7 @@ async def _forward(request: web.Request, recorder: _Recorder, name: str) -> web.
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
         log.warning("upstream %s failed: %s", url, reason)
-        raise _Refused(
+        raise RequestError(
             502, "Mock.UpstreamUnreachable", f"The upstream {url} could not be reached: {reason}"
         ) from None
     latency = loop.time() - started
