@@ -51,7 +51,11 @@ _NOT_REPLAYED = frozenset(
 
 
 def bundled_dir() -> Path:
-    """The ``cassettes/`` folder shipped beside the packages (in a source checkout)."""
+    """The bundled cassettes: ``mockserver/cassettes/`` in an installed wheel, else the
+    repository's ``cassettes/`` (a checkout or an editable install)."""
+    installed = Path(__file__).resolve().parent / "cassettes"
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parent.parent / "cassettes"
 
 
