@@ -205,13 +205,19 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         ) from None
     named = _header(request, "X-Mock-Scenario")
     speed = _float_header(request, "X-Mock-Speed", config.speed)
+    framing = _header(request, "X-Mock-Framing") or config.framing
+    if framing not in _FRAMINGS:
+        raise RequestError(
+            400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
+        )
     library = app.get(_LIBRARY_KEY)
     body: dict[str, Any] | None = None
     if library is not None:
         body = decode_body(raw)
         entry = _from_cassettes(library, config, named, body)
         if entry is not None:
-            return await _replay(request, config, entry, body.get("stream") is True, speed)
+            stream = body.get("stream") is True
+            return await _replay(request, config, entry, stream, speed, framing)
         if named is not None and named not in SCENARIOS:
             raise RequestError(
                 400,
@@ -222,11 +228,6 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     scenario = get_scenario(named) if named else app[_DEFAULT_SCENARIO_KEY]
     _TRACE.get().scenario = scenario.name
     seed = _int_header(request, "X-Mock-Seed", config.seed)
-    framing = _header(request, "X-Mock-Framing") or config.framing
-    if framing not in _FRAMINGS:
-        raise RequestError(
-            400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
-        )
     oss = (_header(request, "X-DashScope-OssResourceResolve") or "").lower() == "enable"
     created_at = config.created_at if config.created_at is not None else int(time.time())
     markers = app[_MARKERS_KEY]
@@ -323,14 +324,14 @@ def _from_cassettes(
 
 
 async def _replay(
-    request: web.Request, config: MockConfig, entry: Entry, stream: bool, speed: float
+    request: web.Request,
+    config: MockConfig,
+    entry: Entry,
+    stream: bool,
+    speed: float,
+    framing: Framing,
 ) -> web.StreamResponse:
     _TRACE.get().scenario = f"cassette:{entry.label}"
-    framing = _header(request, "X-Mock-Framing") or config.framing
-    if framing not in _FRAMINGS:
-        raise RequestError(
-            400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
-        )
     return await send_recorded(
         request,
         entry,

@@ -93,6 +93,14 @@ class RecordedResponse:
         """The whole body."""
         return b"".join(c.data for c in self.chunks)
 
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or ``None``."""
+        lowered = name.lower()
+        for key, values in self.headers.items():
+            if key.lower() == lowered and values:
+                return values[0]
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Interaction:

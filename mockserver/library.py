@@ -101,7 +101,7 @@ def _canonical_interaction(interaction: cs.Interaction, label: str, gap: float) 
     headers = {k: v for k, v in request.headers.items() if k.lower() in _KEPT_REQUEST_HEADERS}
     digest = hashlib.sha256(label.encode()).digest()[:16]
     rid = str(uuid.UUID(bytes=digest, version=4))
-    old = next((v[0] for k, v in response.headers.items() if k.lower() == "x-request-id"), None)
+    old = response.header("x-request-id")
     body = response.body.replace(old.encode(), rid.encode()) if old else response.body
     response_headers = {
         k: [rid if x == old else x for x in v]

@@ -59,16 +59,9 @@ def bundled_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "cassettes"
 
 
-def _header(headers: dict[str, list[str]], name: str) -> str | None:
-    for key, values in headers.items():
-        if key.lower() == name and values:
-            return values[0]
-    return None
-
-
 def is_stream(response: cs.RecordedResponse) -> bool:
     """Whether a recorded response is an event stream."""
-    return "text/event-stream" in (_header(response.headers, "content-type") or "")
+    return "text/event-stream" in (response.header("content-type") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +324,7 @@ async def _send_as_recorded(
         reason=recorded.reason or None,
         headers=_replay_headers(recorded.headers),
     )
-    length = _header(recorded.headers, "content-length")
+    length = recorded.header("content-length")
     if length is not None and length.isdigit() and not is_stream(recorded):
         out.content_length = int(length)  # a cut body still promises what it promised
     else:
