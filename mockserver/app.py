@@ -381,8 +381,8 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Applic
     """
     config = replace(config or MockConfig(), **overrides)
     library = CassetteLibrary.from_dirs(config.cassette_dirs) if config.cassette_dirs else None
-    if library is not None and config.scenario in library:
-        default_scenario = SCENARIOS["default"]  # a cassette's name: chosen by matching
+    if library is not None and config.scenario in library and config.scenario not in SCENARIOS:
+        default_scenario = SCENARIOS["default"]  # unused: that cassette answers every miss
     else:
         default_scenario = get_scenario(config.scenario)
     app = web.Application(client_max_size=config.max_body_bytes)

@@ -103,6 +103,17 @@ async def test_a_miss_falls_back_or_explains_field_by_field(mock_url: MockUrlFac
     assert message.count("#") == 3 and "more recordings differ further" in message
 
 
+async def test_a_miss_falls_back_to_the_builtin_default_scenario(mock_url: MockUrlFactory) -> None:
+    # --scenario zero_results names a bundled cassette too; a miss still gets the built-in one,
+    # synthesized for this request (zero results for its own image).
+    other = json.loads(json.dumps(DOC_REQUEST))
+    other["input"][0]["content"][1]["image_url"] = "https://example.com/other.png"
+    url = await mock_url(cassette_dirs=(str(BUNDLED),), speed=0, scenario="zero_results")
+    status, _, data = await _post(url, other)
+    (call,) = [i for i in json.loads(data)["output"] if i["type"] == "image_search_call"]
+    assert status == 200 and call["output"] == "[]"
+
+
 def _only(name: str, index: int, folder: Path) -> None:
     source = cs.load(BUNDLED / f"{name}.yaml")
     kept = cs.Cassette((source.interactions[index],), source.provenance)
