@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
+from . import admin
+from . import documented as doc
 from .config import Framing, MockConfig
 from .errors import RequestError, error_body
+from .faults import FaultError, Faults
 from .ids import fresh_uuid
+from .keys import (
+    CONFIG_KEY,
+    DEFAULT_SCENARIO_KEY,
+    ENTRY,
+    LIBRARY_KEY,
+    STATE_KEY,
+    STOPPING_KEY,
+)
 from .replay import CassetteLibrary, Entry, Miss, send_recorded
 from .request import decode_body, parse_request
-from .scenarios import SCENARIOS, Context, Scenario, get_scenario
-from .sse import SSEEncoder, dumps, emit, encode_plain, send_bytes
+from .scenarios import SCENARIOS, Context, get_scenario
+from .sse import Sending, SSEEncoder, dumps, emit, encode_plain, send_bytes
+from .state import MockState
 from .synth import IdSource
 from .template import MarkerIds, Markers, Template, TemplateCache
 
@@ -34,31 +46,24 @@ RESPONSES_PATHS = (
     "/compatible-mode/v1/responses",
     "/v1/responses",
 )
-CONFIG_KEY = web.AppKey("config", MockConfig)
 _ENCODERS_KEY = web.AppKey("encoders", dict)
 _MARKERS_KEY = web.AppKey("markers", Markers)
 _CACHE_KEY = web.AppKey("template_cache", TemplateCache)
-_DEFAULT_SCENARIO_KEY = web.AppKey("default_scenario", Scenario)
-_LIBRARY_KEY = web.AppKey("cassettes", CassetteLibrary)
 _FRAMINGS: tuple[Framing, ...] = ("dashscope", "openai")
 _JSON_TYPES = ("application/json",)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-@dataclass(slots=True)
-class _Trace:
-    """Per-request facts shared by the handler and the middleware (one per task)."""
-
-    request_id: str
-    scenario: str = "-"
-
-
-_TRACE: ContextVar[_Trace] = ContextVar("mockserver_trace")
+#: Statuses and errors of the fail_times fault. 503's code is inferred (none is documented).
+_FAIL_ERRORS = {
+    429: doc.RATE_QUOTA,
+    500: doc.INTERNAL_ERROR,
+    503: ("ServiceUnavailable", "The service is temporarily unavailable, please try again later."),
+}
 
 
 def _request_id() -> str:
-    return _TRACE.get().request_id
+    return ENTRY.get().request_id
 
 
 def _json_error(
@@ -77,13 +82,22 @@ def _json_error(
 _HTTP_CODES = {413: "RequestEntityTooLarge"}
 
 
-def _guarded(handler: Handler) -> Handler:
-    """Every answer gets the flat error shape, an ``x-request-id``, and one log line."""
+def _guarded(handler: Handler, *, journaled: bool = True) -> Handler:
+    """Every answer gets the flat error shape, an ``x-request-id``, a journal entry (API
+    paths) and one log line; a failure of the mock is kept for the test to raise."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        started = time.perf_counter()
-        trace = _Trace(fresh_uuid())
-        _TRACE.set(trace)
+        state = request.app[STATE_KEY]
+        journal = state.journal
+        entry = journal.open(
+            fresh_uuid(),
+            request.method,
+            request.path,
+            request.headers,
+            request.query,
+            record=journaled,
+        )
+        ENTRY.set(entry)
         try:
             response = await handler(request)
         except RequestError as exc:
@@ -91,17 +105,26 @@ def _guarded(handler: Handler) -> Handler:
         except web.HTTPException as exc:
             code = _HTTP_CODES.get(exc.status, "InvalidParameter")
             response = _json_error(exc.status, code, exc.reason)
-        except Exception:  # a bug in the mock: log it here, never send a traceback
+        except asyncio.CancelledError:  # the client left and aiohttp cancelled the handler
+            entry.left()
+            journal.close(entry)
+            raise
+        except Exception as exc:  # a bug in the mock: log it here, never send a traceback
             errlog.exception("unhandled error for %s %s", request.method, request.path)
+            entry.error = repr(exc)
+            state.record_error(exc)
             response = _json_error(500, "InternalError", "The mock server failed; see its log.")
+        if entry.first_byte is None:
+            entry.sent_headers(response.status, stream=False)
+        journal.close(entry)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "%s %s scenario=%s status=%d %.1fms",
                 request.method,
                 request.path,
-                trace.scenario,
+                entry.scenario,
                 response.status,
-                (time.perf_counter() - started) * 1000,
+                (entry.duration or 0.0) * 1000,
             )
         return response
 
@@ -190,11 +213,38 @@ def _check_body_headers(request: web.Request, config: MockConfig) -> None:
 _MAX_CACHED_BODY = 64 * 1024
 
 
+def _faults_header(request: web.Request) -> Faults | None:
+    raw = _header(request, "X-Mock-Fault")
+    if not raw:
+        return None
+    try:
+        return Faults.parse(raw)
+    except FaultError as exc:
+        raise RequestError(400, "InvalidParameter", f"X-Mock-Fault: {exc}.") from None
+
+
+def _fail_attempt(request: web.Request, state: MockState, raw: bytes, faults: Faults) -> None:
+    """The ``fail_times`` fault: refuse the first K attempts of this request."""
+    attempt = state.attempt(request.path, raw)
+    entry = ENTRY.get()
+    entry.attempt = attempt
+    if attempt > (faults.fail_times or 0):
+        return
+    status = faults.fail_status or 503
+    code, message = _FAIL_ERRORS[status]
+    headers = {}
+    if faults.retry_after is not None:
+        headers["Retry-After"] = f"{faults.retry_after:g}"
+    raise RequestError(status, code, message, headers)
+
+
 async def handle_responses(request: web.Request) -> web.StreamResponse:
     """``POST …/responses``: authenticate, check, pick the scenario, answer."""
     app = request.app
     config = app[CONFIG_KEY]
-    rid = _request_id()
+    state = app[STATE_KEY]
+    entry = ENTRY.get()
+    rid = entry.request_id
     _authenticate(request, config)
     _check_body_headers(request, config)
     try:
@@ -203,21 +253,34 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         raise RequestError(
             413, "RequestEntityTooLarge", f"The request body exceeds {config.max_body_bytes} bytes."
         ) from None
-    named = _header(request, "X-Mock-Scenario")
-    speed = _float_header(request, "X-Mock-Speed", config.speed)
+    entry.keep_body(raw)
+    header_faults = _faults_header(request)
+    choice = state.choose(entry, _header(request, "X-Mock-Scenario"))
+    named = choice.name
+    speed = _float_header(request, "X-Mock-Speed", _first(state.speed, config.speed))
     framing = _header(request, "X-Mock-Framing") or config.framing
     if framing not in _FRAMINGS:
         raise RequestError(
             400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
         )
-    library = app.get(_LIBRARY_KEY)
+    # Lowest to highest: the server's, the scenario's, the test's, the expectation's, the header's.
+    asked = (state.faults or _NO_FAULTS).merge(choice.faults).merge(header_faults)
+    builder = choice.builder
+    scenario_faults = builder.fault_set if builder is not None else None
+    faults = (config.faults or _NO_FAULTS).merge(scenario_faults).merge(asked)
+    if faults:
+        entry.faults = str(faults)
+    if faults.fail_times:
+        _fail_attempt(request, state, raw, faults)
+    sending = Sending(entry, faults, app[STOPPING_KEY])
+    library = app.get(LIBRARY_KEY)
     body: dict[str, Any] | None = None
-    if library is not None:
+    if library is not None and builder is None:
         body = decode_body(raw)
-        entry = _from_cassettes(library, config, named, body)
-        if entry is not None:
+        recorded = _from_cassettes(library, config, named, body)
+        if recorded is not None:
             stream = body.get("stream") is True
-            return await _replay(request, config, entry, stream, speed, framing)
+            return await _replay(request, config, recorded, stream, speed, framing, sending)
         if named is not None and named not in SCENARIOS:
             raise RequestError(
                 400,
@@ -225,14 +288,22 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
                 f"Unknown mock scenario {named[:64]!r}. Valid scenarios: "
                 f"{', '.join(SCENARIOS)}; cassettes: {', '.join(library.cassettes)}.",
             )
-    scenario = get_scenario(named) if named else app[_DEFAULT_SCENARIO_KEY]
-    _TRACE.get().scenario = scenario.name
-    seed = _int_header(request, "X-Mock-Seed", config.seed)
+    if builder is not None:
+        scenario = builder.build()
+    else:
+        scenario = get_scenario(named) if named else app[DEFAULT_SCENARIO_KEY]
+    entry.scenario = scenario.name
+    seed = _int_header(request, "X-Mock-Seed", _first(state.seed, config.seed))
     oss = (_header(request, "X-DashScope-OssResourceResolve") or "").lower() == "enable"
     created_at = config.created_at if config.created_at is not None else int(time.time())
     markers = app[_MARKERS_KEY]
     cache_key = None
-    if config.cache_size > 0 and len(raw) <= _MAX_CACHED_BODY:
+    if (
+        config.cache_size > 0
+        and len(raw) <= _MAX_CACHED_BODY
+        and builder is None
+        and not faults.shapes_body
+    ):
         cache_key = (raw, scenario.name, seed, framing, oss)
         template = app[_CACHE_KEY].get(cache_key)
         if isinstance(template, Template):
@@ -245,7 +316,12 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
                     content_type="application/json",
                 )
             return await send_bytes(
-                request, template.status, template.response_headers(rid), filled, stream=True
+                request,
+                template.status,
+                template.response_headers(rid),
+                filled,
+                stream=True,
+                entry=entry,
             )
         # Seen before with delays or faults (None), or a body holding a marker: never cached,
         # so the marker check is needed only here, on a miss.
@@ -289,6 +365,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
                 template.response_headers(rid),
                 template.fill(created_at, rid),
                 stream=template.stream,
+                entry=entry,
             )
         app[_CACHE_KEY].put(cache_key, None)
     ctx = Context(search, config, seed, IdSource(id_key), created_at, rid)
@@ -301,7 +378,15 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         delta_chars=config.delta_chars,
         speed=speed,
         done=config.done_sentinel,
+        sending=sending,
     )
+
+
+_NO_FAULTS = Faults()
+
+
+def _first(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _from_cassettes(
@@ -330,8 +415,9 @@ async def _replay(
     stream: bool,
     speed: float,
     framing: Framing,
+    sending: Sending,
 ) -> web.StreamResponse:
-    _TRACE.get().scenario = f"cassette:{entry.label}"
+    sending.entry.scenario = f"cassette:{entry.label}"
     return await send_recorded(
         request,
         entry,
@@ -340,36 +426,8 @@ async def _replay(
         encoder=request.app[_ENCODERS_KEY][framing],
         delta_chars=config.delta_chars,
         done=config.done_sentinel,
+        sending=sending,
     )
-
-
-async def handle_health(request: web.Request) -> web.Response:
-    """``GET /__admin/health``: 200 once the server answers."""
-    return web.json_response({"status": "ok"}, headers={"x-request-id": _request_id()})
-
-
-async def handle_scenarios(request: web.Request) -> web.Response:
-    """``GET /__admin/scenarios``: the catalogue, and which one is the server's default."""
-    config = request.app[CONFIG_KEY]
-    library = request.app.get(_LIBRARY_KEY)
-    listing: dict[str, Any] = {
-        "default": config.scenario,
-        "scenarios": [
-            {"name": s.name, "description": s.description, "source": "builtin"}
-            for s in SCENARIOS.values()
-        ],
-    }
-    if library is not None:
-        listing["cassettes"] = [
-            {
-                "name": name,
-                "description": c.provenance.description,
-                "source": c.provenance.source,
-                "interactions": len(c.interactions),
-            }
-            for name, c in library.cassettes.items()
-        ]
-    return web.json_response(listing, headers={"x-request-id": _request_id()})
 
 
 def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Application:
@@ -387,22 +445,31 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> web.Applic
         default_scenario = get_scenario(config.scenario)
     app = web.Application(client_max_size=config.max_body_bytes)
     if library is not None:
-        app[_LIBRARY_KEY] = library
+        app[LIBRARY_KEY] = library
     app[CONFIG_KEY] = config
-    app[_DEFAULT_SCENARIO_KEY] = default_scenario
+    app[STATE_KEY] = state = MockState(config.journal_size)
+    if library is not None:
+        state.on_reset.append(library.reset_turns)
+    app[STOPPING_KEY] = stopping = asyncio.Event()
+
+    async def stop_stalls(_: web.Application) -> None:
+        stopping.set()
+
+    app.on_shutdown.append(stop_stalls)
+    app[DEFAULT_SCENARIO_KEY] = default_scenario
     app[_MARKERS_KEY] = Markers()
     app[_CACHE_KEY] = TemplateCache(config.cache_size)
     app[_ENCODERS_KEY] = {f: SSEEncoder(f, status_comment=config.status_comment) for f in _FRAMINGS}
     # Handlers are wrapped directly rather than through a middleware: it is the hot path.
-    routes: list[tuple[str, str, Handler]] = [
-        ("POST", p, handle_responses) for p in RESPONSES_PATHS
-    ]
-    routes += [
-        ("GET", "/__admin/health", handle_health),
-        ("GET", "/__admin/scenarios", handle_scenarios),
-    ]
-    for method, path, handler in routes:
-        app.router.add_route(method, path, _guarded(handler))
-        app.router.add_route("*", path, _guarded(_method_not_allowed(method)))
+    allowed: dict[str, list[str]] = {}
+    for path in RESPONSES_PATHS:
+        app.router.add_route("POST", path, _guarded(handle_responses))
+        allowed[path] = ["POST"]
+    for method, path, handler in admin.ROUTES:
+        app.router.add_route(method, path, _guarded(handler, journaled=False))
+        allowed.setdefault(path, []).append(method)
+    for path, methods in allowed.items():
+        refuse = _method_not_allowed(", ".join(methods))
+        app.router.add_route("*", path, _guarded(refuse, journaled=not path.startswith("/__")))
     app.router.add_route("*", "/{tail:.*}", _guarded(_not_found))
     return app

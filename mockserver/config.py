@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .faults import Faults
+
 __all__ = ["DOCUMENTED_MODELS", "Framing", "MockConfig"]
 
 #: The models the image_search page lists [documented, seed pages S1].
@@ -53,6 +55,9 @@ class MockConfig:
         cassette_miss: what a request that names no scenario and matches no cassette gets:
             ``fallback`` (the default scenario; the miss is logged, with the nearest
             recordings) or ``error`` (HTTP 404 ``Mock.NoMatchingCassette`` that explains).
+        faults: faults for every request (under a scenario's, the test's and the request's).
+        journal_size: how many requests the journal keeps (the oldest go first; 0: none).
+        admin_remote: serve ``/__admin/`` to other hosts too (off: loopback only).
     """
 
     scenario: str = "default"
@@ -72,3 +77,6 @@ class MockConfig:
     cache_size: int = 256
     cassette_dirs: tuple[str, ...] = ()
     cassette_miss: Literal["fallback", "error"] = "fallback"
+    faults: Faults | None = None
+    journal_size: int = 1000
+    admin_remote: bool = False

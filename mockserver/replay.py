@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from client import SSEDecoder
 
 from . import cassette as cs
 from .errors import RequestError
+from .faults import Frame, apply
+from .journal import JournalEntry
 from .protocol import events_from_response, response_from_events
-from .sse import SSEEncoder, dumps, send_bytes
+from .sse import Sending, SSEEncoder, dumps, send_body, send_bytes, send_frames
 
 __all__ = [
     "MATCH_FIELDS",
@@ -211,6 +214,10 @@ class CassetteLibrary:
         best = min(map(rank, hits))
         return self._rotate([e for e in hits if rank(e) == best])
 
+    def reset_turns(self) -> None:
+        """Start every request's recordings from the first again (the admin reset)."""
+        self._plays.clear()
+
     def _rotate(self, candidates: Sequence[Entry]) -> Entry:
         if len(candidates) == 1:
             return candidates[0]
@@ -260,20 +267,66 @@ async def send_recorded(
     encoder: SSEEncoder,
     delta_chars: int,
     done: bool,
+    sending: Sending,
 ) -> web.StreamResponse:
-    """Answer ``request`` from ``entry``: as recorded, or converted to the other mode."""
+    """Answer ``request`` from ``entry``: as recorded, or converted to the other mode.
+
+    With faults that change what is sent, a recorded stream is cut into its frames (each
+    keeping the recorded time of its last byte) and sent through the fault plan.
+    """
     recorded = entry.interaction.response
+    shaped = sending.faults.shapes_body
     if recorded.status == 200 and is_stream(recorded) and not stream:
-        return _as_json(entry)
+        kept = _replay_headers(recorded.headers, ("content-type", "cache-control"))
+        body = _as_json(entry)
+        if shaped:
+            return await send_body(request, 200, dict(kept), body, sending)
+        return web.Response(body=body, status=200, headers=kept, content_type="application/json")
     if recorded.status == 200 and not is_stream(recorded) and stream:
-        converted = _as_stream(entry, encoder, delta_chars, done)
-        if converted is not None:
-            headers = dict(_replay_headers(recorded.headers, ("content-type",)))
-            return await send_bytes(request, 200, headers, converted, stream=True)
-    return await _send_as_recorded(request, recorded, speed)
+        frames = _as_stream(entry, encoder, delta_chars, done)
+        if frames is not None:
+            only_type = dict(_replay_headers(recorded.headers, ("content-type",)))
+            if shaped:
+                plan = apply(frames, sending.faults)
+                return await send_frames(request, 200, only_type, plan, sending)
+            data = b"".join(f.data for f in frames)
+            return await send_bytes(request, 200, only_type, data, stream=True, entry=sending.entry)
+    if shaped:
+        headers = dict(_replay_headers(recorded.headers))
+        if is_stream(recorded):
+            plan = apply(recorded_frames(recorded, speed), sending.faults)
+            plan = replace(plan, end="close") if recorded.cut and plan.end == "eof" else plan
+            return await send_frames(request, recorded.status, headers, plan, sending)
+        wait = recorded.latency * speed
+        return await send_body(request, recorded.status, headers, recorded.body, sending, wait=wait)
+    return await _send_as_recorded(request, recorded, speed, sending.entry)
 
 
-def _as_json(entry: Entry) -> web.Response:
+_FRAME = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)|.+", re.S)
+
+
+def recorded_frames(recorded: cs.RecordedResponse, speed: float) -> list[Frame]:
+    """A recorded stream as SSE frames, each delayed to the recorded time of its last byte."""
+    ends: list[tuple[int, float]] = []
+    position = 0
+    for chunk in recorded.chunks:
+        position += len(chunk.data)
+        ends.append((position, chunk.offset))
+    frames: list[Frame] = []
+    previous = 0.0
+    n = 0
+    for found in _FRAME.finditer(recorded.body):
+        while n < len(ends) - 1 and ends[n][0] < found.end():
+            n += 1
+        at = ends[n][1] if ends else 0.0
+        data = found.group()
+        event = b"data:" in data and b"[DONE]" not in data
+        frames.append(Frame(data, max(0.0, at - previous) * speed, event=event))
+        previous = at
+    return frames
+
+
+def _as_json(entry: Entry) -> bytes:
     recorded = entry.interaction.response
     decoder = SSEDecoder()
     events = [*decoder.feed(recorded.body), *decoder.flush()]
@@ -294,27 +347,26 @@ def _as_json(entry: Entry) -> web.Response:
             f"The cassette {entry.label} recorded a stream with no terminal event, so it "
             "cannot answer a non-streaming request; send stream: true.",
         ) from None
-    headers = _replay_headers(recorded.headers, ("content-type", "cache-control"))
-    return web.Response(
-        body=dumps(response), status=200, headers=headers, content_type="application/json"
-    )
+    return dumps(response)
 
 
-def _as_stream(entry: Entry, encoder: SSEEncoder, delta_chars: int, done: bool) -> bytes | None:
+def _as_stream(
+    entry: Entry, encoder: SSEEncoder, delta_chars: int, done: bool
+) -> list[Frame] | None:
     try:
         response = json.loads(entry.interaction.response.body)
     except ValueError:
         return None
     if not isinstance(response, dict) or response.get("object") != "response":
         return None  # not a Response object (an error body): replayed as recorded
-    frames = [encoder.encode(e) for e in events_from_response(response, delta_chars)]
+    frames = [Frame(encoder.encode(e)) for e in events_from_response(response, delta_chars)]
     if done:
-        frames.append(encoder.done())
-    return b"".join(frames)
+        frames.append(Frame(encoder.done(), event=False))
+    return frames
 
 
 async def _send_as_recorded(
-    request: web.Request, recorded: cs.RecordedResponse, speed: float
+    request: web.Request, recorded: cs.RecordedResponse, speed: float, journal: JournalEntry
 ) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     if recorded.latency > 0 and speed > 0:
@@ -333,6 +385,7 @@ async def _send_as_recorded(
             out.force_close()  # documented: the connection closes after the terminal event
     try:
         await out.prepare(request)
+        journal.sent_headers(recorded.status, stream=is_stream(recorded))
         started = loop.time()
         batch: list[bytes] = []
         for chunk in recorded.chunks:
@@ -346,11 +399,12 @@ async def _send_as_recorded(
             batch.append(chunk.data)
         if batch:
             await out.write(b"".join(batch))
+        journal.events_sent = recorded.body.count(b"\ndata:") - recorded.body.count(b"[DONE]")
         if recorded.cut:
             if request.transport is not None:
                 request.transport.abort()
         else:
             await out.write_eof()
     except ConnectionResetError:  # the client left: nothing more to send
-        pass
+        journal.left()
     return out

@@ -16,6 +16,7 @@ from typing import Any
 from . import documented as doc
 from .config import MockConfig
 from .errors import RequestError
+from .faults import Faults
 from .request import SearchRequest
 from .synth import (
     CallPlan,
@@ -58,6 +59,7 @@ class Reply:
         gap: scripted seconds before each event (stream) or before the body (JSON).
         cut_at: drop the connection after this fraction of the events (or body bytes).
         malformed_at: replace the event at this fraction of the stream (or the body) by non-JSON.
+        faults: faults this scenario carries (under the request's and the test's own).
     """
 
     status: int = 200
@@ -67,6 +69,7 @@ class Reply:
     gap: float = 0.0
     cut_at: float | None = None
     malformed_at: float | None = None
+    faults: Faults | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,23 +10,39 @@ The encoder writes DashScope's documented framing [S2]::
 or, as an option, OpenAI's (``event: `` and ``data: `` with a space). Event payloads are
 compact JSON on one line, so no ``data:`` splitting is ever needed; the event name is stripped
 of line breaks. Frames with no delay between them are sent in one write.
+
+The emitter applies faults (:mod:`mockserver.faults`) and reports to the request's
+:class:`~mockserver.journal.JournalEntry` what it sent and whether the client left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import socket
+import struct
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from .config import Framing
+from .faults import End, FaultPlan, Faults, Frame, apply
+from .journal import JournalEntry
 from .protocol import events_from_response
 from .scenarios import Reply
 
-__all__ = ["Frame", "SSEEncoder", "dumps", "emit", "encode_plain", "send_bytes"]
+__all__ = [
+    "SSEEncoder",
+    "Sending",
+    "dumps",
+    "emit",
+    "encode_plain",
+    "send_body",
+    "send_bytes",
+    "send_frames",
+]
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream;charset=UTF-8", "Cache-Control": "no-cache"}
 
@@ -34,14 +50,6 @@ _SSE_HEADERS = {"Content-Type": "text/event-stream;charset=UTF-8", "Cache-Contro
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON, non-ASCII kept as is (as the documented streams show it)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One SSE frame on the wire, and the delay before it."""
-
-    data: bytes
-    delay: float = 0.0
 
 
 class SSEEncoder:
@@ -74,8 +82,8 @@ def _broken(payload: bytes) -> bytes:
 
 def stream_frames(
     reply: Reply, encoder: SSEEncoder, *, delta_chars: int, speed: float, done: bool
-) -> tuple[list[Frame], bool]:
-    """The frames of a streamed reply, and whether the connection drops after them."""
+) -> tuple[list[Frame], End]:
+    """The frames of a streamed reply, and how the connection ends after them."""
     assert reply.response is not None
     events = events_from_response(reply.response, delta_chars)
     delay = reply.gap * speed
@@ -85,23 +93,20 @@ def stream_frames(
         for n, e in enumerate(events)
     ]
     if reply.cut_at is not None:
-        return frames[: max(1, int(len(frames) * reply.cut_at))], True
+        return frames[: max(1, int(len(frames) * reply.cut_at))], "close"
     if done:
-        frames.append(Frame(encoder.done()))
-    return frames, False
+        frames.append(Frame(encoder.done(), event=False))
+    return frames, "eof"
 
 
-async def _write_frames(resp: web.StreamResponse, frames: Sequence[Frame]) -> None:
-    batch: list[bytes] = []
-    for frame in frames:
-        if frame.delay > 0:
-            if batch:
-                await resp.write(b"".join(batch))
-                batch.clear()
-            await asyncio.sleep(frame.delay)
-        batch.append(frame.data)
-    if batch:
-        await resp.write(b"".join(batch))
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """How one answer goes out: its faults, the journal entry to report to, and the event
+    that tells a stalled answer the server is stopping."""
+
+    entry: JournalEntry
+    faults: Faults = field(default_factory=Faults)
+    stopping: asyncio.Event | None = None
 
 
 def _sse_response(status: int, headers: dict[str, str]) -> web.StreamResponse:
@@ -117,10 +122,99 @@ def _json_body(reply: Reply) -> bytes:
     return dumps(reply.response if reply.response is not None else reply.body)
 
 
-def _drop(request: web.Request) -> None:
-    # Abort: no chunked terminator, no FIN handshake niceties; the client sees a torn body.
+def _close(request: web.Request) -> None:
+    # Flush what was written, then FIN, with no chunked terminator: the client sees a torn body.
     if request.transport is not None:
-        request.transport.abort()
+        request.transport.close()
+
+
+def _reset(request: web.Request) -> None:
+    # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed by the peer
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def _stall(request: web.Request, sending: Sending) -> None:
+    # Hold the connection, sending nothing, until the client gives up or the server stops.
+    while not _gone(request):
+        if sending.stopping is not None and sending.stopping.is_set():
+            return
+        await asyncio.sleep(0.05)
+    sending.entry.left()
+
+
+async def _end(request: web.Request, resp: web.StreamResponse, end: End, s: Sending) -> None:
+    if end == "eof":
+        await resp.write_eof()
+    elif end == "close":
+        _close(request)
+    elif end == "reset":
+        _reset(request)
+    else:
+        await _stall(request, s)
+
+
+async def _write(resp: web.StreamResponse, data: bytes, faults: Faults) -> None:
+    if not faults.byte_at_a_time:
+        await resp.write(data)
+        return
+    for n in range(len(data)):
+        if n and faults.byte_delay:
+            await asyncio.sleep(faults.byte_delay)
+        await resp.write(data[n : n + 1])
+
+
+async def send_frames(
+    request: web.Request,
+    status: int,
+    headers: dict[str, str],
+    plan: FaultPlan,
+    sending: Sending,
+) -> web.StreamResponse:
+    """Send an event stream frame by frame, with its delays, faults and ending."""
+    faults, entry = sending.faults, sending.entry
+    if faults.first_byte_delay:
+        await asyncio.sleep(faults.first_byte_delay)
+    resp = _sse_response(status, headers)
+    if faults.reset_after == 0:
+        _reset(request)
+        return resp
+    try:
+        await resp.prepare(request)
+        entry.sent_headers(status, stream=True)
+        batch: list[bytes] = []
+        count = 0
+        for frame in plan.frames:
+            if batch and (frame.delay > 0 or faults.byte_at_a_time):
+                await _write(resp, b"".join(batch), faults)
+                entry.events_sent += count
+                batch.clear()
+                count = 0
+            if frame.delay > 0:
+                await asyncio.sleep(frame.delay)
+            batch.append(frame.data)
+            count += frame.event
+        if batch:
+            await _write(resp, b"".join(batch), faults)
+            entry.events_sent += count
+        await _end(request, resp, plan.end, sending)
+    except ConnectionResetError:  # the client left mid-stream: nothing more to send
+        entry.left()
+    except asyncio.CancelledError:
+        entry.left()
+        raise
+    return resp
 
 
 async def emit(
@@ -133,47 +227,78 @@ async def emit(
     delta_chars: int,
     speed: float,
     done: bool,
+    sending: Sending,
 ) -> web.StreamResponse:
     """Send ``reply`` as a JSON body or as an event stream, applying its delays and faults."""
     headers = {**headers, **reply.headers}
     if reply.response is None or not stream:
-        return await _emit_json(request, reply, headers, speed)
-    frames, drop = stream_frames(reply, encoder, delta_chars=delta_chars, speed=speed, done=done)
-    resp = _sse_response(reply.status, headers)
-    try:
-        await resp.prepare(request)
-        await _write_frames(resp, frames)
-        if drop:
-            _drop(request)
-        else:
-            await resp.write_eof()
-    except ConnectionResetError:  # the client left mid-stream: nothing more to send
-        pass
-    return resp
+        return await _emit_json(request, reply, headers, speed, sending)
+    frames, end = stream_frames(reply, encoder, delta_chars=delta_chars, speed=speed, done=done)
+    plan = apply(frames, sending.faults, end=end)
+    return await send_frames(request, reply.status, headers, plan, sending)
 
 
 async def _emit_json(
-    request: web.Request, reply: Reply, headers: dict[str, str], speed: float
+    request: web.Request, reply: Reply, headers: dict[str, str], speed: float, sending: Sending
 ) -> web.StreamResponse:
-    body = _json_body(reply)
-    if reply.gap > 0 and speed > 0:
-        await asyncio.sleep(reply.gap * speed)
-    if reply.malformed_at is not None:
+    return await send_body(
+        request,
+        reply.status,
+        headers,
+        _json_body(reply),
+        sending,
+        wait=reply.gap * speed,
+        malformed=reply.malformed_at is not None,
+        cut_share=reply.cut_at,
+    )
+
+
+async def send_body(
+    request: web.Request,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    sending: Sending,
+    *,
+    wait: float = 0.0,
+    malformed: bool = False,
+    cut_share: float | None = None,
+) -> web.StreamResponse:
+    """Send a JSON body, applying faults: the event-numbered ones act on the body (module
+    :mod:`mockserver.faults`); ``cut_share`` is a scenario's own cut (a share of the body)."""
+    faults = sending.faults
+    wait += faults.first_byte_delay or 0.0
+    if wait > 0:
+        await asyncio.sleep(wait)
+    if malformed or faults.malformed_at is not None:
         body = _broken(body)
-    if reply.cut_at is None:
+    cut = faults.cut
+    end: End = "eof" if cut is None else cut[1]
+    if cut_share is not None and cut is None:
+        end = "close"
+    if end == "eof" and not faults.byte_at_a_time:
         return web.Response(
-            body=body, status=reply.status, headers=headers, content_type="application/json"
+            body=body, status=status, headers=headers, content_type="application/json"
         )
-    # The promised Content-Length is never reached: the client sees a truncated body.
-    resp = web.StreamResponse(status=reply.status, headers=headers)
+    if end == "reset" and faults.reset_after == 0:
+        _reset(request)
+        return web.Response(status=status)
+    # The promised Content-Length is never reached when the body is cut.
+    resp = web.StreamResponse(status=status, headers=headers)
     resp.content_type = "application/json"
     resp.content_length = len(body)
+    share = cut_share if cut_share is not None and cut is None else 0.5
+    sent = body if end == "eof" else body[: max(1, int(len(body) * share))]
     try:
         await resp.prepare(request)
-        await resp.write(body[: max(1, int(len(body) * reply.cut_at))])
+        sending.entry.sent_headers(status, stream=False)
+        await _write(resp, sent, faults)
+        await _end(request, resp, end, sending)
     except ConnectionResetError:
-        return resp
-    _drop(request)
+        sending.entry.left()
+    except asyncio.CancelledError:
+        sending.entry.left()
+        raise
     return resp
 
 
@@ -181,7 +306,7 @@ def encode_plain(
     reply: Reply, *, stream: bool, encoder: SSEEncoder, delta_chars: int, done: bool
 ) -> bytes | None:
     """The whole answer as bytes, for a reply without delays or faults; ``None`` otherwise."""
-    if reply.gap or reply.cut_at is not None or reply.malformed_at is not None:
+    if reply.gap or reply.cut_at is not None or reply.malformed_at is not None or reply.faults:
         return None
     if reply.response is None or not stream:
         return _json_body(reply)
@@ -190,7 +315,13 @@ def encode_plain(
 
 
 async def send_bytes(
-    request: web.Request, status: int, headers: dict[str, str], data: bytes, *, stream: bool
+    request: web.Request,
+    status: int,
+    headers: dict[str, str],
+    data: bytes,
+    *,
+    stream: bool,
+    entry: JournalEntry | None = None,
 ) -> web.StreamResponse:
     """Send a complete answer: a JSON body, or a whole event stream in one write."""
     if not stream:
@@ -201,7 +332,11 @@ async def send_bytes(
     try:
         await resp.prepare(request)
         await resp.write(data)
+        if entry is not None:
+            entry.sent_headers(status, stream=True)
+            entry.events_sent = data.count(b"\ndata:") - data.count(b"[DONE]\n\n")
         await resp.write_eof()
     except ConnectionResetError:  # the client left: nothing more to send
-        pass
+        if entry is not None:
+            entry.left()
     return resp
