@@ -201,7 +201,10 @@ class Faults:
         return dataclasses.replace(self, **changes) if changes else self
 
     def __bool__(self) -> bool:
-        return any(getattr(self, f.name) not in (None, False) for f in fields(self))
+        return any(
+            (value := getattr(self, f.name)) is not None and value is not False
+            for f in fields(self)
+        )
 
     @property
     def cut(self) -> tuple[int, End] | None:
