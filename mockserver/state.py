@@ -110,7 +110,9 @@ class MockState:
         """Decide what answers ``entry``; raises :class:`RequestError` for a strict miss."""
         with self._lock:
             if self.expectations:
-                return self._expected(entry)
+                chosen = self._expected(entry)
+                if chosen is not None:
+                    return chosen
             if named is not None:
                 return Choice(name=named)
             if self._queue:
@@ -123,12 +125,12 @@ class MockState:
                 return Choice(builder=self.scenario)
             return Choice(name=self.scenario)
 
-    def _expected(self, entry: JournalEntry) -> Choice:
+    def _expected(self, entry: JournalEntry) -> Choice | None:
         live = [e for e in self.expectations if not e.exhausted]
         found = next((e for e in live if e.match.matches(entry)), None)
         if found is None:
             if self.strict is False:
-                return Choice()
+                return None
             message = self.explain_miss(entry)
             self._errors.append(ExpectationError(message))
             raise RequestError(404, "Mock.NoMatchingExpectation", message)
