@@ -188,3 +188,19 @@ def test_break_frame_never_leaves_a_parseable_payload_longer_than_it_was(data: b
 def test_to_json_shows_the_set_fields_only() -> None:
     faults = Faults(close_after=2, event_delay=Delay.parse("exponential(0.1)"))
     assert faults.to_json() == {"event_delay": "exponential(0.1)", "close_after": 2}
+
+
+def test_mockserver_public_names_are_exactly_all() -> None:
+    import types
+
+    import mockserver
+
+    public = {
+        name
+        for name, value in vars(mockserver).items()
+        if name.isidentifier()
+        and not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+    }
+    public -= {"annotations"}
+    assert public == set(mockserver.__all__)
