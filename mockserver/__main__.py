@@ -18,6 +18,7 @@ from . import cassette as cs
 from .app import RESPONSES_PATHS, create_app
 from .config import DOCUMENTED_MODELS, MockConfig
 from .errors import RequestError
+from .faults import FAULT_HELP, FaultError, Faults
 from .record import RecorderConfig, create_recorder_app
 from .replay import bundled_dir
 from .scenarios import SCENARIOS
@@ -30,6 +31,13 @@ def _speed(text: str) -> float:
     if not 0 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"speed must be from 0 to 1000, got {text}")
     return value
+
+
+def _faults(text: str) -> Faults:
+    try:
+        return Faults.parse(text)
+    except FaultError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,8 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="a request matching no cassette: the default scenario (logged), or a 404 that "
         "explains the nearest recordings",
     )
+    serve.add_argument(
+        "--fault",
+        type=_faults,
+        help="faults for every request, as in X-Mock-Fault (e.g. 'close_after=3'); "
+        "`imgsearch-mock scenarios` lists them",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=1000,
+        help="requests kept in the journal (/__admin/requests; default 1000, 0 = none)",
+    )
+    serve.add_argument(
+        "--admin-remote",
+        action="store_true",
+        help="serve /__admin/ to other hosts too (default: loopback clients only)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
-    sub.add_parser("scenarios", help="list the scenarios")
+    sub.add_parser("scenarios", help="list the scenarios and the faults")
     _cassette_commands(sub)
     return parser
 
@@ -157,6 +182,9 @@ def _config(args: argparse.Namespace) -> MockConfig:
         image_search_models=models,
         cassette_dirs=tuple(args.cassettes or ()),
         cassette_miss=args.cassette_miss,
+        faults=args.fault,
+        journal_size=max(0, args.journal_size),
+        admin_remote=args.admin_remote,
     )
 
 
@@ -274,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         width = max(map(len, SCENARIOS))
         for scenario in SCENARIOS.values():
             print(f"{scenario.name:<{width}}  {scenario.description}")
+        print("\nFaults (X-Mock-Fault header, --fault, the pytest marker; joined by ';'):")
+        print("\n".join(f"  {line}" for line in FAULT_HELP.splitlines()))
         return 0
     if args.command in ("serve", "record") and not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
