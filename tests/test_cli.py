@@ -90,12 +90,40 @@ def test_api_key_option() -> None:
 
 def test_scenarios_command_lists_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list(SCENARIOS)
+    scenarios, faults = capsys.readouterr().out.split("\n\n")
+    assert [line.split()[0] for line in scenarios.splitlines()] == list(SCENARIOS)
+    listed = [line.split()[0].split("=")[0] for line in faults.splitlines()[1:]]
+    assert listed == [
+        "first_byte_delay", "event_delay", "seed", "close_after", "reset_after", "malformed_at",
+        "stall_after", "byte_at_a_time", "fail_times", "retry_after", "duplicate", "reorder",
+    ]  # fmt: skip
+
+
+def test_serve_fault_and_journal_size_options() -> None:
+    with running("--fault", "fail_times=1; fail_status=500", "--journal-size", "2", "--quiet") as (
+        _proc,
+        base,
+    ):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            _post(base, search_body())
+        with caught.value as error:
+            assert error.code == 500
+        assert _post(base, search_body())["status"] == "completed"
+        _post(base, search_body())
+        root = base.split("/api/")[0]
+        with urllib.request.urlopen(root + "/__admin/requests", timeout=10) as response:
+            journal = json.loads(response.read())
+    assert journal["capacity"] == 2
+    assert [e["attempt"] for e in journal["requests"]] == [2, 3]  # the ring kept the last two
+    assert [e["status"] for e in journal["requests"]] == [200, 200]
 
 
 def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["serve", "--speed", "-1"], ["serve", "--port", "x"]):
+    for argv in (
+        ["serve", "--speed", "-1"],
+        ["serve", "--port", "x"],
+        ["serve", "--fault", "close_after=soon"],
+    ):
         with pytest.raises(SystemExit) as caught:
             main(argv)
         assert caught.value.code == 2
@@ -104,6 +132,7 @@ def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str])
     assert main(["serve", "--cassettes", "/nonexistent/folder"]) == 2
     err = capsys.readouterr().err
     assert "speed must be from 0 to 1000" in err
+    assert "argument --fault: close_after must be a whole number, got 'soon'" in err
     assert "Unknown mock scenario 'nope'. Valid scenarios: default, doc_example" in err
     assert "/nonexistent/folder: no such folder of cassettes" in err
 

@@ -107,6 +107,13 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     return pytester
 
 
+def test_the_readme_shows_this_example_verbatim() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    assert f"```python{README_EXAMPLE}```" in readme
+
+
 def test_the_readme_example_passes_in_a_fresh_project(project: pytest.Pytester) -> None:
     project.makepyfile(test_readme=README_EXAMPLE)
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
