@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from client import SSEDecoder, SSEEvent
-from mockserver import create_app
+from mockserver import MockServer
 from mockserver.cassette import Chunk, Interaction, RecordedRequest, RecordedResponse
 
 SEED_IMAGE = (
@@ -60,53 +58,15 @@ def event_payloads(raw: bytes) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in decode_events(raw) if e.data != "[DONE]"]
 
 
-class ThreadedMock:
-    """The mock running in its own thread and loop, for synchronous clients (the OpenAI SDK)."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
-        )
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """What the seed pages put in ``base_url``, pointed at this server."""
-        return self.root + LEGACY_PATH.removesuffix("/responses")
-
-    def start(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-
-    async def _start(self) -> None:
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-        self.loop.close()
+#: The mock in its own thread and loop (the package's test double, as users get it).
+ThreadedMock = MockServer
 
 
 @contextmanager
-def threaded_mock(**config: Any) -> Iterator[ThreadedMock]:
+def threaded_mock(**config: Any) -> Iterator[MockServer]:
     """Run ``create_app(**config)`` on 127.0.0.1:0 in a thread; stop it on exit."""
-    server = ThreadedMock(create_app(**config))
-    server.start()
-    try:
+    with MockServer(**config) as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def capture_interaction(

@@ -54,7 +54,7 @@ class Poster:
 
 @pytest.fixture(scope="module")
 def http(shared_mock: ThreadedMock) -> Poster:
-    return Poster(shared_mock.root)
+    return Poster(shared_mock.url)
 
 
 def _check_answer(response: Answer, stream: bool) -> None:
