@@ -94,7 +94,7 @@ def _guarded(handler: Handler, *, journaled: bool = True) -> Handler:
             request.method,
             request.path,
             request.headers,
-            request.query,
+            request.query_string,
             record=journaled,
         )
         ENTRY.set(entry)
@@ -263,16 +263,14 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         raise RequestError(
             400, "InvalidParameter", f"X-Mock-Framing must be dashscope or openai, got {framing!r}."
         )
-    # Lowest to highest: the server's, the scenario's, the test's, the expectation's, the header's.
-    asked = (state.faults or _NO_FAULTS).merge(choice.faults).merge(header_faults)
     builder = choice.builder
+    # Lowest to highest: the server's, the scenario's, the test's, the expectation's, the header's.
     scenario_faults = builder.fault_set if builder is not None else None
-    faults = (config.faults or _NO_FAULTS).merge(scenario_faults).merge(asked)
-    if faults:
-        entry.faults = str(faults)
-    if faults.fail_times:
-        _fail_attempt(request, state, raw, faults)
-    sending = Sending(entry, faults, app[STOPPING_KEY])
+    faults = _combine(config.faults, scenario_faults, state.faults, choice.faults, header_faults)
+    if faults is not None:
+        entry.faults = str(faults) or None
+        if faults.fail_times:
+            _fail_attempt(request, state, raw, faults)
     library = app.get(LIBRARY_KEY)
     body: dict[str, Any] | None = None
     if library is not None and builder is None:
@@ -280,6 +278,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         recorded = _from_cassettes(library, config, named, body)
         if recorded is not None:
             stream = body.get("stream") is True
+            sending = Sending(entry, faults or _NO_FAULTS, app[STOPPING_KEY])
             return await _replay(request, config, recorded, stream, speed, framing, sending)
         if named is not None and named not in SCENARIOS:
             raise RequestError(
@@ -302,7 +301,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         config.cache_size > 0
         and len(raw) <= _MAX_CACHED_BODY
         and builder is None
-        and not faults.shapes_body
+        and (faults is None or not faults.shapes_body)
     ):
         cache_key = (raw, scenario.name, seed, framing, oss)
         template = app[_CACHE_KEY].get(cache_key)
@@ -378,11 +377,20 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         delta_chars=config.delta_chars,
         speed=speed,
         done=config.done_sentinel,
-        sending=sending,
+        sending=Sending(entry, faults or _NO_FAULTS, app[STOPPING_KEY]),
     )
 
 
 _NO_FAULTS = Faults()
+
+
+def _combine(*sources: Faults | None) -> Faults | None:
+    """Lowest to highest; ``None`` when no source has faults (the common, fast case)."""
+    combined = None
+    for source in sources:
+        if source is not None:
+            combined = source if combined is None else combined.merge(source)
+    return combined
 
 
 def _first(value: Any, default: Any) -> Any:

@@ -72,12 +72,12 @@ def test_mask_headers_keeps_the_scheme_and_masks_every_secret_name() -> None:
 def test_the_journal_is_a_ring_of_the_newest_entries() -> None:
     journal = Journal(3)
     for n in range(10):
-        journal.close(journal.open(f"r{n}", "POST", "/p", {}, {}))
+        journal.close(journal.open(f"r{n}", "POST", "/p", {}))
     kept = journal.entries()
     assert [e.request_id for e in kept] == ["r7", "r8", "r9"]
     assert [e.id for e in kept] == [8, 9, 10]
     off = Journal(0)
-    off.close(off.open("r", "POST", "/p", {}, {}))
+    off.close(off.open("r", "POST", "/p", {}))
     assert off.entries() == []
 
 
@@ -85,7 +85,7 @@ def test_the_journal_is_a_ring_of_the_newest_entries() -> None:
 def test_the_ring_never_holds_more_than_its_size(ops: list[int], size: int) -> None:
     journal = Journal(size)
     for n in ops:
-        entry = journal.open(str(n), "POST", "/", {}, {})
+        entry = journal.open(str(n), "POST", "/", {})
         if n % 3:
             journal.close(entry)
     assert len(journal.entries(settle=0)) <= size
