@@ -79,6 +79,19 @@ class MockState:
             for hook in self.on_reset:
                 hook()
 
+    def configure(
+        self,
+        scenario: str | ScenarioBuilder | None,
+        speed: float | None,
+        faults: Faults | None,
+        seed: int | None,
+        strict: bool | None,
+    ) -> None:
+        """The test's settings for the requests that follow (``None``: the server's)."""
+        with self._lock:
+            self.scenario, self.speed, self.faults = scenario, speed, faults
+            self.seed, self.strict = seed, strict
+
     def add(self, expectation: Expectation) -> Expectation:
         """Register an expectation (checked before every other way of choosing)."""
         with self._lock:

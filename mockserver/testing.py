@@ -187,13 +187,7 @@ class MockServer:
         """Settings for the requests that follow, until :meth:`reset` (what the marker sets)."""
         if isinstance(scenario, str):
             self._check_scenario(scenario)
-        state = self.state
-        with state._lock:
-            state.scenario = scenario
-            state.speed = speed
-            state.faults = _faults(faults)
-            state.seed = seed
-            state.strict = strict
+        self.state.configure(scenario, speed, _faults(faults), seed, strict)
 
     def expect(
         self,
