@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -103,3 +105,14 @@ def request_counter() -> tuple[list[str], Any]:
         return response
 
     return seen, count
+
+
+def post_raw(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST ``data`` with the standard library (no HTTP client package needed): status, body."""
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()

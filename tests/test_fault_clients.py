@@ -6,10 +6,10 @@ pytest plugin (the ``imgsearch_mock`` fixture and the ``imgsearch`` marker).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
@@ -24,7 +24,7 @@ from client import (
 )
 from mockserver import MockServer
 
-from .support import SEED_IMAGE
+from .support import AUTH, SEED_IMAGE, post_raw
 
 pytestmark = pytest.mark.filterwarnings(
     # The SDK's responses.stream() helper warns while serialising a tool type it does not know.
@@ -352,12 +352,12 @@ def test_a_server_wide_fault_applies_to_every_request() -> None:
 
 
 def test_a_bad_fault_header_is_a_400_in_the_api_error_shape(imgsearch_mock: MockServer) -> None:
-    response = httpx.post(
+    status, raw = post_raw(
         imgsearch_mock.base_url + "/responses",
-        json={"model": "qwen3.5-plus", "input": "hi"},
-        headers={"Authorization": "Bearer sk-test", "X-Mock-Fault": "close_after=soon"},
+        json.dumps({"model": "qwen3.5-plus", "input": "hi"}).encode(),
+        {**AUTH, "Content-Type": "application/json", "X-Mock-Fault": "close_after=soon"},
     )
-    assert response.status_code == 400
-    body = response.json()
+    assert status == 400
+    body = json.loads(raw)
     assert body["code"] == "InvalidParameter"
     assert body["message"] == "X-Mock-Fault: close_after must be a whole number, got 'soon'."

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mockserver import MockServer
 from mockserver.journal import BODY_KEEP_BYTES, Journal, mask_headers
 
-from .support import AUTH, SEED_IMAGE, search_body
+from .support import AUTH, SEED_IMAGE, post_raw, search_body
 
 
 def test_every_field_of_a_streamed_request(imgsearch_mock: MockServer) -> None:
@@ -110,13 +110,12 @@ def test_a_large_body_is_kept_with_long_strings_shortened(imgsearch_mock: MockSe
 def test_a_body_that_is_not_json_is_journaled_as_none_with_its_status(
     imgsearch_mock: MockServer,
 ) -> None:
-    import httpx
-
-    httpx.post(
+    status, _ = post_raw(
         imgsearch_mock.base_url + "/responses",
-        content=b"{not json",
-        headers={**AUTH, "Content-Type": "application/json"},
+        b"{not json",
+        {**AUTH, "Content-Type": "application/json"},
     )
+    assert status == 400
     entry = imgsearch_mock.requests.last
     assert (entry.body, entry.status) == (None, 400)
 
