@@ -22,7 +22,7 @@ from .custom import builder_from_json
 from .errors import RequestError
 from .expect import Expectation, Match
 from .faults import FaultError, Faults
-from .keys import CONFIG_KEY, ENTRY, LIBRARY_KEY
+from .keys import CONFIG_KEY, ENTRY, LIBRARY_KEY, scenario_names
 from .keys import STATE_KEY as STATE
 from .scenarios import SCENARIOS
 
@@ -66,10 +66,9 @@ async def _json(request: web.Request) -> Any:
 
 
 def _known_scenario(request: web.Request, name: Any) -> str:
-    library = request.app.get(LIBRARY_KEY)
-    if isinstance(name, str) and (name in SCENARIOS or (library is not None and name in library)):
+    known = scenario_names(request.app)
+    if isinstance(name, str) and name in known:
         return name
-    known = [*SCENARIOS, *(library.cassettes if library is not None else ())]
     raise _bad(f"Unknown scenario {str(name)[:64]!r}; known: {', '.join(known)}.")
 
 

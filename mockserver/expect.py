@@ -219,16 +219,17 @@ class Expectation:
         """It got what it expected: ``times`` requests, or at least one when permanent."""
         return self.used >= (self.times or 1)
 
+    def _answer(self) -> str | None:
+        """The scenario it answers with, or ``None`` when a function decides per request."""
+        if isinstance(self.respond, str):
+            return self.respond
+        if isinstance(self.respond, ScenarioBuilder):
+            return f"custom:{self.respond.name}"
+        return None
+
     def describe(self) -> str:
         """One line: id, match, answer and use count."""
-        respond = self.respond
-        answer = (
-            respond
-            if isinstance(respond, str)
-            else f"custom:{respond.name}"
-            if isinstance(respond, ScenarioBuilder)
-            else getattr(respond, "__name__", "<function>")
-        )
+        answer = self._answer() or getattr(self.respond, "__name__", "<function>")
         times = "any number of times" if self.times is None else f"{self.times} time(s)"
         order = ", ordered" if self.ordered else ""
         return (
@@ -238,15 +239,10 @@ class Expectation:
 
     def to_json(self) -> dict[str, Any]:
         """The expectation as the admin API shows it."""
-        respond = self.respond
         return {
             "id": self.id,
             "match": self.match.to_json(),
-            "respond": respond
-            if isinstance(respond, str)
-            else f"custom:{respond.name}"
-            if isinstance(respond, ScenarioBuilder)
-            else "<function>",
+            "respond": self._answer() or "<function>",
             "times": self.times,
             "ordered": self.ordered,
             "faults": None if self.faults is None else self.faults.to_json(),

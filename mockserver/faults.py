@@ -201,10 +201,7 @@ class Faults:
         return dataclasses.replace(self, **changes) if changes else self
 
     def __bool__(self) -> bool:
-        return any(
-            (value := getattr(self, f.name)) is not None and value is not False
-            for f in fields(self)
-        )
+        return any(_is_set(getattr(self, f.name)) for f in fields(self))
 
     @property
     def cut(self) -> tuple[int, End] | None:
@@ -221,11 +218,9 @@ class Faults:
     @property
     def shapes_body(self) -> bool:
         """Whether these faults change what is sent, so a cached answer cannot be used."""
-        return bool(self.without("fail_times", "fail_status", "retry_after"))
-
-    def without(self, *names: str) -> Faults:
-        """A copy with the named fields unset."""
-        return dataclasses.replace(self, **dict.fromkeys(names))
+        return any(
+            _is_set(getattr(self, f.name)) for f in fields(self) if f.name not in _FAIL_FIELDS
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The fields that are set, as JSON values (the delay in its text form)."""
@@ -242,6 +237,15 @@ class Faults:
             k if v is True else f"{k}={str(v).lower() if isinstance(v, bool) else v}"
             for k, v in self.to_json().items()
         )
+
+
+#: The faults that answer an attempt with an error and leave a successful answer as it is.
+_FAIL_FIELDS = frozenset({"fail_times", "fail_status", "retry_after"})
+
+
+def _is_set(value: Any) -> bool:
+    # 0 is a fault (close_after=0), False is not (byte_at_a_time=false).
+    return value is not None and value is not False
 
 
 def _count(name: str, value: Any, *, low: int) -> None:

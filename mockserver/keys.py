@@ -1,4 +1,5 @@
-"""The keys under which an application keeps its parts (shared by the app and the admin API)."""
+"""The keys under which an application keeps its parts (shared by the app, the admin API and
+the test double), and the scenario names an application knows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from .config import MockConfig
 from .journal import JournalEntry
 from .replay import CassetteLibrary
-from .scenarios import Scenario
+from .scenarios import SCENARIOS, Scenario
 from .state import MockState
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LIBRARY_KEY",
     "STATE_KEY",
     "STOPPING_KEY",
+    "scenario_names",
 ]
 
 CONFIG_KEY = web.AppKey("config", MockConfig)
@@ -29,3 +31,9 @@ LIBRARY_KEY = web.AppKey("cassettes", CassetteLibrary)
 DEFAULT_SCENARIO_KEY = web.AppKey("default_scenario", Scenario)
 #: The journal entry of the request being handled (one per task).
 ENTRY: ContextVar[JournalEntry] = ContextVar("mockserver_entry")
+
+
+def scenario_names(app: web.Application) -> list[str]:
+    """Every name a request may choose: the built-in scenarios, then the app's cassettes."""
+    library = app.get(LIBRARY_KEY)
+    return [*SCENARIOS, *(library.cassettes if library is not None else ())]

@@ -32,7 +32,7 @@ from .errors import RequestError
 from .faults import Frame, apply
 from .journal import JournalEntry
 from .protocol import events_from_response, response_from_events
-from .sse import Sending, SSEEncoder, dumps, send_body, send_bytes, send_frames
+from .sse import Sending, SSEEncoder, count_events, dumps, send_body, send_bytes, send_frames
 
 __all__ = [
     "MATCH_FIELDS",
@@ -399,7 +399,7 @@ async def _send_as_recorded(
             batch.append(chunk.data)
         if batch:
             await out.write(b"".join(batch))
-        journal.events_sent = recorded.body.count(b"\ndata:") - recorded.body.count(b"[DONE]")
+        journal.events_sent = count_events(recorded.body)
         if recorded.cut:
             if request.transport is not None:
                 request.transport.abort()

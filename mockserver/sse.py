@@ -36,6 +36,7 @@ from .scenarios import Reply
 __all__ = [
     "SSEEncoder",
     "Sending",
+    "count_events",
     "dumps",
     "emit",
     "encode_plain",
@@ -107,6 +108,12 @@ class Sending:
     entry: JournalEntry
     faults: Faults = field(default_factory=Faults)
     stopping: asyncio.Event | None = None
+
+
+def count_events(data: bytes) -> int:
+    """Events in a complete stream body: its ``data:`` lines, less the ``[DONE]`` sentinel
+    (JSON payloads hold no raw line break, so ``[DONE]`` before one is the sentinel)."""
+    return data.count(b"\ndata:") - data.count(b"[DONE]\n") - data.count(b"[DONE]\r")
 
 
 def _sse_response(status: int, headers: dict[str, str]) -> web.StreamResponse:
@@ -334,7 +341,7 @@ async def send_bytes(
         await resp.write(data)
         if entry is not None:
             entry.sent_headers(status, stream=True)
-            entry.events_sent = data.count(b"\ndata:") - data.count(b"[DONE]\n\n")
+            entry.events_sent = count_events(data)
         await resp.write_eof()
     except ConnectionResetError:  # the client left: nothing more to send
         if entry is not None:

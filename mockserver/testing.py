@@ -29,8 +29,7 @@ from .custom import ScenarioBuilder
 from .expect import Expectation, Match, Respond
 from .faults import Faults
 from .journal import JournalEntry
-from .keys import LIBRARY_KEY, STATE_KEY
-from .scenarios import SCENARIOS
+from .keys import STATE_KEY, scenario_names
 from .state import MockState
 
 if TYPE_CHECKING:
@@ -238,11 +237,9 @@ class MockServer:
         self.state.assert_all_expectations_met()
 
     def _check_scenario(self, name: str) -> None:
-        library = self.app.get(LIBRARY_KEY)
-        if name in SCENARIOS or (library is not None and name in library):
-            return
-        known = [*SCENARIOS, *(library.cassettes if library is not None else ())]
-        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(known)}")
+        known = scenario_names(self.app)
+        if name not in known:
+            raise ValueError(f"unknown scenario {name!r}; known: {', '.join(known)}")
 
     # -- clients -------------------------------------------------------------------------------
 
